@@ -1,0 +1,68 @@
+/**
+ * The commander program. Each command parses its flags and calls one function that returns an
+ * exit code; nothing here exits the process.
+ */
+import { Command, CommanderError } from 'commander'
+import { EXIT } from './errors.js'
+import { addOutputOptions, addTargetOptions } from './commands/common.js'
+import { addRestartOptions, restartCommand, type RestartFlags } from './commands/restart.js'
+import { statusCommand, type StatusFlags } from './commands/status.js'
+import { resumeCommand, type ResumeFlags } from './commands/resume.js'
+import { hookPath } from './paths.js'
+
+export interface RunContext {
+  /** aborted when rolling-restart itself gets SIGINT / SIGTERM */
+  interrupt: AbortSignal
+  /** the exit code of the command that ran */
+  code: number
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  every selected worker replaced and ready (or nothing selected)
+  1  internal error
+  2  bad usage or input
+  3  target not found or not permitted (no such group, stale pidfile, cannot signal)
+  4  a step failed: stopped, the group is now in error-resistance mode
+  5  refused: the group is in error-resistance mode, or another run holds its lock
+`
+
+export function buildProgram(ctx: RunContext): Command {
+  const program = new Command('rolling-restart')
+    .description('Restart the workers of a running Gunicorn, Apache mod_wsgi or uWSGI server one at a time, each gated on a readiness datagram from the new worker.')
+    .version(process.env.npm_package_version ?? '0.1.0', '--version')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+
+  addRestartOptions(program.command('restart', { isDefault: true }).description('roll the workers of a group (the default command)')).action(
+    async (f: RestartFlags) => {
+      ctx.code = await restartCommand(f, ctx.interrupt)
+    },
+  )
+
+  addTargetOptions(program.command('status').description("show the group's mode and its workers (pid, uptime, CPU, RSS, release, role)"))
+    .option('--json', 'print the status as JSON')
+    .action(async (f: StatusFlags) => {
+      ctx.code = await statusCommand(f)
+    })
+
+  addTargetOptions(program.command('resume').description('leave error-resistance mode, once the cause is fixed'))
+    .option('--json', 'print the outcome as JSON')
+    .action(async (f: ResumeFlags) => {
+      ctx.code = await resumeCommand(f)
+    })
+
+  program
+    .command('hook-path')
+    .description('print the directory to put on PYTHONPATH (or pip install) for the Python hooks')
+    .action(() => {
+      process.stdout.write(hookPath() + '\n')
+      ctx.code = EXIT.OK
+    })
+
+  return program
+}
+
+export { addOutputOptions, CommanderError }

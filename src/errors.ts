@@ -1,0 +1,64 @@
+/**
+ * Exit codes are the CLI's API: deploy hooks and cron branch on them.
+ * Every error the program raises on purpose carries its own.
+ */
+export const EXIT = {
+  /** every selected worker replaced and ready (or nothing needed doing) */
+  OK: 0,
+  /** a bug or an unexpected environment failure */
+  INTERNAL: 1,
+  /** bad usage or bad input: fix the command line */
+  USAGE: 2,
+  /** target not found or not permitted: no such group, stale pidfile, cannot signal */
+  TARGET: 3,
+  /** a step failed: the run stopped and the group is in error-resistance mode */
+  ABORTED: 4,
+  /** refused: the group is in error-resistance mode, or another run holds the lock */
+  REFUSED: 5,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export class RollingRestartError extends Error {
+  readonly exitCode: ExitCode
+  /** machine-readable reason, used in logs and the JSON report */
+  readonly code: string
+  constructor(message: string, exitCode: ExitCode, code: string) {
+    super(message)
+    this.name = new.target.name
+    this.exitCode = exitCode
+    this.code = code
+  }
+}
+
+/** The command line or an input file is wrong. The message names the flag, the value and the fix. */
+export class UsageError extends RollingRestartError {
+  constructor(message: string, code = 'usage') {
+    super(message, EXIT.USAGE, code)
+  }
+}
+
+/** The group, master or pidfile does not exist, or we may not signal it. */
+export class TargetError extends RollingRestartError {
+  constructor(message: string, code = 'target') {
+    super(message, EXIT.TARGET, code)
+  }
+}
+
+/** The run would be unsafe or is not allowed now: error-resistance mode, lock held, port taken. */
+export class RefusedError extends RollingRestartError {
+  constructor(message: string, code = 'refused') {
+    super(message, EXIT.REFUSED, code)
+  }
+}
+
+/** A step failed; the roll stopped and the group went into error-resistance mode. */
+export class AbortError extends RollingRestartError {
+  constructor(message: string, code = 'aborted') {
+    super(message, EXIT.ABORTED, code)
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,91 @@
+/**
+ * Structured logs (pino, JSON, one event per transition) and human-readable progress for a terminal.
+ *
+ * Where they go:
+ *   --log-file FILE         JSON lines appended to FILE
+ *   stderr is a terminal    readable progress lines (`[2/4] 5154 -> 5160 ready in 1.21 s`)
+ *   stderr is not           JSON lines (cron, CI, systemd journal), unless --log-file took them
+ *   --log-format json|text  forces the stderr format
+ */
+import { pino, type Logger } from 'pino'
+import type { RollEvent } from '../roll/events.js'
+import { formatMs } from '../config.js'
+
+export type LogFormat = 'auto' | 'json' | 'text'
+
+export interface Output {
+  logger: Logger
+  /** human progress lines, or a no-op */
+  progress: (line: string) => void
+  event: (e: RollEvent) => void
+  flush: () => void
+}
+
+export function createOutput(opts: { logFile?: string | undefined; format: LogFormat; quiet?: boolean }): Output {
+  const textOnStderr = opts.format === 'text' || (opts.format === 'auto' && process.stderr.isTTY === true)
+  const jsonDest = opts.logFile
+    ? pino.destination({ dest: opts.logFile, sync: true, append: true, mkdir: true })
+    : textOnStderr
+      ? null
+      : pino.destination({ fd: 2, sync: true })
+  const logger = jsonDest
+    ? pino({ base: { pid: process.pid, name: 'rolling-restart' }, timestamp: pino.stdTimeFunctions.isoTime }, jsonDest)
+    : pino({ enabled: false })
+  const progress = textOnStderr && !opts.quiet ? (line: string) => process.stderr.write(line + '\n') : () => undefined
+  return {
+    logger,
+    progress,
+    event(e: RollEvent) {
+      const level = e.event === 'abort' ? 'error' : e.event === 'datagram-ignored' ? 'warn' : 'info'
+      logger[level](e, describe(e))
+      const line = progressLine(e)
+      if (line) progress(line)
+    },
+    flush() {
+      jsonDest?.flushSync?.()
+    },
+  }
+}
+
+/** The log line's `msg`: the event in words. */
+export function describe(e: RollEvent): string {
+  switch (e.event) {
+    case 'run-start':
+      return `rolling ${e.selected.length} of ${e.workers.length} workers of ${e.server} group ${e.group} (master ${e.masterPid}), strategy ${e.strategy}, batch ${e.batch}`
+    case 'step-start':
+      return `step ${e.step}/${e.total}` + (e.oldPid !== null ? ` replacing ${e.oldPid}` : '')
+    case 'signal':
+      return `${e.signal} -> ${e.to} ${e.pid} (${e.outcome})`
+    case 'exited':
+      return `worker ${e.pid} exited after ${formatMs(e.ms)}`
+    case 'spawned':
+      return `new worker ${e.pid} is booting`
+    case 'datagram-ignored':
+      return `ignored a datagram from ${e.from}: ${e.detail}`
+    case 'ready':
+      return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.release ? ` (release ${e.release})` : '')
+    case 'retired':
+      return `worker ${e.pid} retired after ${formatMs(e.ms)} (${e.why})`
+    case 'abort':
+      return `stopped: ${e.message}`
+    case 'run-end':
+      return e.ok ? `done: ${e.replaced} workers replaced in ${formatMs(e.durationMs)}` : `run ended after ${formatMs(e.durationMs)} with ${e.replaced} replaced`
+  }
+}
+
+function progressLine(e: RollEvent): string | null {
+  switch (e.event) {
+    case 'run-start':
+    case 'ready':
+    case 'abort':
+    case 'run-end':
+    case 'retired':
+      return describe(e)
+    case 'step-start':
+      return `[${e.step}/${e.total}] ` + (e.oldPid !== null ? `replacing ${e.oldPid} ...` : 'starting a new worker ...')
+    case 'datagram-ignored':
+      return `  (${describe(e)})`
+    default:
+      return null
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `--server auto|gunicorn|mod_wsgi|uwsgi` plus the target options -> one adapter and its target.
+ * auto asks every adapter and insists on exactly one answer.
+ */
+import { TargetError, UsageError } from '../errors.js'
+import type { ServerKind } from '../config.js'
+import { gunicorn } from './gunicorn.js'
+import { modWsgi } from './mod-wsgi.js'
+import { uwsgi } from './uwsgi.js'
+import type { ServerAdapter, Target, TargetOptions } from './types.js'
+
+export const ADAPTERS: Record<ServerKind, ServerAdapter> = {
+  gunicorn,
+  mod_wsgi: modWsgi,
+  uwsgi,
+}
+
+export interface Resolved {
+  adapter: ServerAdapter
+  target: Target
+  /** how auto decided, for the log: `auto: Gunicorn (title "gunicorn: master [app]")` */
+  picked: string
+}
+
+export function describeTargetFlags(opts: TargetOptions): string {
+  if (opts.master !== undefined) return `--master ${opts.master}`
+  if (opts.pidfile !== undefined) return `--pidfile ${opts.pidfile}`
+  return `--group ${opts.group}`
+}
+
+export function validateTargetOptions(opts: TargetOptions): void {
+  const given = [opts.group !== undefined, opts.pidfile !== undefined, opts.master !== undefined].filter(Boolean).length
+  if (given === 0) {
+    throw new UsageError('name the server to restart: --group NAME (e.g. --group app:blue), --pidfile FILE or --master PID')
+  }
+  if (opts.pidfile !== undefined && opts.master !== undefined) {
+    throw new UsageError('--pidfile and --master both name the master: give only one')
+  }
+}
+
+export function resolveTarget(opts: TargetOptions): Resolved {
+  validateTargetOptions(opts)
+  const kinds = opts.server === 'auto' ? (Object.keys(ADAPTERS) as ServerKind[]) : [opts.server]
+  const found: Resolved[] = []
+  for (const kind of kinds) {
+    const adapter = ADAPTERS[kind]
+    const target = adapter.resolve(opts)
+    if (target) {
+      found.push({
+        adapter,
+        target,
+        picked: opts.server === 'auto' ? `auto picked ${adapter.label}: ${target.description}` : `${adapter.label}: ${target.description}`,
+      })
+    }
+  }
+  if (found.length === 1) return found[0] as Resolved
+  const what = describeTargetFlags(opts)
+  if (found.length > 1) {
+    throw new TargetError(
+      `${what} matches more than one server: ${found.map((f) => f.target.description).join('; ')}. Say which with --server ${found.map((f) => f.adapter.kind).join('|')}`,
+      'ambiguous',
+    )
+  }
+  const servers = kinds.map((k) => ADAPTERS[k].label).join(', ')
+  const hints: string[] = []
+  if (opts.group !== undefined) {
+    if (kinds.includes('gunicorn')) hints.push(`a Gunicorn master titled 'gunicorn: master [${opts.group}]' (proc_name = ${opts.group}; titles need python3-setproctitle)`)
+    if (kinds.includes('mod_wsgi')) hints.push(`mod_wsgi daemon processes titled '(wsgi:${opts.group})' (is display-name=%{GROUP} set on WSGIDaemonProcess ${opts.group}?)`)
+    if (kinds.includes('uwsgi')) hints.push(`a uWSGI master named ${opts.group} (procname-master)`)
+  }
+  throw new TargetError(
+    `no ${servers} group found for ${what}` + (hints.length ? `. Looked for ${hints.join('; ')}. Or name the master with --pidfile FILE or --master PID` : ''),
+    'not-found',
+  )
+}

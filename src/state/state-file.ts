@@ -1,0 +1,205 @@
+/**
+ * One JSON file per group in the state directory, replaced atomically (write a temporary file,
+ * fsync it, rename it over the old one, fsync the directory), so a crash never leaves half a file.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { TargetError, UsageError } from '../errors.js'
+
+export interface WorkerRecord {
+  pid: number
+  /** the worker it replaced, when it came from one of our steps */
+  replacedPid: number | null
+  readyAt: number
+  readyMs: number | null
+  bootMs: number | null
+  status: string | null
+  release: string | null
+  root: string | null
+}
+
+export interface ReplacedEntry {
+  oldPid: number
+  newPid: number
+  readyMs: number
+  status: string | null
+  release: string | null
+}
+
+export interface ErrorResistance {
+  reason: string
+  message: string
+  at: string
+  runPid: number
+  oldPid: number | null
+  newPid: number | null
+  replaced: ReplacedEntry[]
+  /** old workers this run did not touch: they are still serving the previous code */
+  untouched: number[]
+  /** workers left above the configured count (a failed surge step); the next good run retires them */
+  surplus: number
+}
+
+export interface RollProgress {
+  runPid: number
+  startedAt: string
+  strategy: string
+  total: number
+  done: number
+  /** old pids whose replacement is in flight */
+  inFlight: number[]
+  /** pids that were workers when the run started */
+  oldPids: number[]
+}
+
+export interface RunSummary {
+  at: string
+  ok: boolean
+  replaced: number
+  aborted: string | null
+  durationMs: number
+}
+
+export interface ReleaseHistory {
+  /** release names, oldest first; the last one is live */
+  history: Array<{ release: string; at: string }>
+}
+
+export interface GroupState {
+  version: 1
+  key: string
+  group: string
+  server: string
+  masterPid: number
+  errorResistance: ErrorResistance | null
+  roll: RollProgress | null
+  /** what each live worker last reported, by pid */
+  workers: Record<string, WorkerRecord>
+  /** surge workers left over from a failed run, retired at the end of the next good run */
+  surplus: number
+  runs: RunSummary[]
+  releases: ReleaseHistory
+  /** free-form room for the switch/deploy commands */
+  extra: Record<string, unknown>
+  updatedAt: string
+}
+
+/** `gunicorn` + `app:blue` -> `gunicorn--app%3Ablue`: safe as a file name, reversible, stable. */
+export function stateKey(server: string, group: string): string {
+  return `${server}--${encodeURIComponent(group).replace(/\./g, '%2E')}`
+}
+
+export function statePath(dir: string, key: string): string {
+  return join(dir, `${key}.json`)
+}
+
+export function emptyState(key: string, group: string, server: string, masterPid: number): GroupState {
+  return {
+    version: 1,
+    key,
+    group,
+    server,
+    masterPid,
+    errorResistance: null,
+    roll: null,
+    workers: {},
+    surplus: 0,
+    runs: [],
+    releases: { history: [] },
+    extra: {},
+    updatedAt: new Date().toISOString(),
+  }
+}
+
+export function ensureStateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new TargetError(
+      `cannot create the state directory ${dir} (${code}): run as a user who may write it, or choose another with --state-dir DIR or ROLLING_RESTART_STATE_DIR`,
+      'state-dir',
+    )
+  }
+}
+
+export function readState(dir: string, key: string): GroupState | null {
+  const path = statePath(dir, key)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new TargetError(`cannot read the state file ${path}: ${(err as Error).message}`, 'state-dir')
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    throw new UsageError(
+      `the state file ${path} is not valid JSON: it was not written by this tool, or was edited by hand; move it aside to start the group afresh`,
+      'state-corrupt',
+    )
+  }
+  const s = data as Partial<GroupState>
+  if (s.version !== 1 || typeof s.key !== 'string') {
+    throw new UsageError(`the state file ${path} has an unknown format (version ${String(s.version)}); move it aside`, 'state-corrupt')
+  }
+  // Fill fields added after a file was written, so older files keep working.
+  return { ...emptyState(s.key, s.group ?? '', s.server ?? '', s.masterPid ?? 0), ...s } as GroupState
+}
+
+export function writeState(dir: string, state: GroupState): void {
+  ensureStateDir(dir)
+  state.updatedAt = new Date().toISOString()
+  writeFileAtomic(statePath(dir, state.key), JSON.stringify(state, null, 2) + '\n')
+}
+
+/** Read (or start) the state, let `fn` change it, write it back. The caller holds the group's lock. */
+export function updateState(
+  dir: string,
+  init: { key: string; group: string; server: string; masterPid: number },
+  fn: (s: GroupState) => void,
+): GroupState {
+  const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
+  state.masterPid = init.masterPid
+  fn(state)
+  writeState(dir, state)
+  return state
+}
+
+/** write temp, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
+  const fd = openSync(tmp, 'w', mode)
+  try {
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  try {
+    renameSync(tmp, path)
+  } catch (err) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // nothing to clean
+    }
+    throw err
+  }
+  fsyncDir(path)
+}
+
+function fsyncDir(path: string): void {
+  const dir = path.slice(0, Math.max(path.lastIndexOf('/'), 1))
+  let fd: number | undefined
+  try {
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
+  } catch {
+    // some file systems refuse fsync on a directory; the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
