@@ -223,6 +223,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
             record((s) => {
               s.workers[String(e.newPid)] = {
                 pid: e.newPid as number,
+                ready: true,
                 replacedPid: e.oldPid,
                 readyAt: Date.now(),
                 readyMs: e.ms,
@@ -281,6 +282,22 @@ function finish(
     for (const pid of Object.keys(s.workers)) if (!live.has(Number(pid))) delete s.workers[pid]
     if (outcome.ok) s.surplus = 0
     else s.surplus += outcome.surplus
+    for (const step of outcome.steps) {
+      // a new worker that answered READY=0 (or the wrong release) is still running: say so in `status`
+      if (step.state === 'failed' && step.newPid !== null && step.status !== null && live.has(step.newPid)) {
+        s.workers[String(step.newPid)] = {
+          pid: step.newPid,
+          ready: false,
+          replacedPid: step.oldPid,
+          readyAt: Date.now(),
+          readyMs: null,
+          bootMs: step.bootMs,
+          status: step.status,
+          release: step.release,
+          root: null,
+        }
+      }
+    }
     if (enterErrorResistance && outcome.aborted) {
       s.errorResistance = {
         reason: outcome.aborted.reason,

@@ -14,7 +14,7 @@ export interface StatusFlags extends RawTargetFlags {
   json?: boolean
 }
 
-export type WorkerRole = 'old' | 'new' | 'being replaced' | 'booting'
+export type WorkerRole = 'old' | 'new' | 'failed' | 'being replaced' | 'booting'
 
 export interface StatusWorker {
   pid: number
@@ -50,7 +50,9 @@ export function modeOf(state: GroupState | null, runnerAlive: boolean): Pick<Sta
 }
 
 export function roleOf(pid: number, state: GroupState | null, rolling: boolean): WorkerRole {
-  const known = state?.workers[String(pid)] !== undefined
+  const record = state?.workers[String(pid)]
+  if (record && !record.ready) return 'failed'
+  const known = record !== undefined
   if (rolling && state?.roll) {
     if (state.roll.inFlight.includes(pid)) return 'being replaced'
     if (state.roll.oldPids.includes(pid)) return 'old'

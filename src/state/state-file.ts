@@ -8,6 +8,8 @@ import { TargetError, UsageError } from '../errors.js'
 
 export interface WorkerRecord {
   pid: number
+  /** READY=1 with a 2xx status (false: the worker reported a failed probe) */
+  ready: boolean
   /** the worker it replaced, when it came from one of our steps */
   replacedPid: number | null
   readyAt: number
