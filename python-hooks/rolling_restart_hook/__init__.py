@@ -1,0 +1,20 @@
+"""Readiness hooks for rolling-restart.
+
+A worker process that has just loaded the application calls its status page
+in-process and reports the outcome to the rolling-restart supervisor in one UDP
+datagram (see docs/protocol.md in the rolling-restart tree). The server-specific
+entry points live in ``gunicorn``, ``mod_wsgi`` and ``uwsgi``; ``preflight`` loads
+and probes an application in a throwaway interpreter; ``modes`` is a small
+maintenance / read-only middleware.
+
+Standard library only, Python 3.8 or later.
+"""
+
+import os
+
+__version__ = "0.1.0"
+
+
+def hook_dir():
+    """The directory to put on PYTHONPATH so ``import rolling_restart_hook`` works."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

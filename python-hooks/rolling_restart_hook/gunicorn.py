@@ -1,0 +1,91 @@
+"""Gunicorn readiness hook.
+
+In the Gunicorn config file (``-c gunicorn.conf.py``), one line::
+
+    from rolling_restart_hook.gunicorn import post_worker_init
+
+If you already have a ``post_worker_init``, call ``notify_worker(worker)`` from it
+(last, once your own initialisation is done).
+
+What Gunicorn 20.1 does around this hook (read in its source):
+
+* ``gunicorn/config.py``, class ``PostWorkerInit``: the setting is validated with
+  ``validate_callable(1)``; the hook receives one argument, the ``Worker`` object,
+  "just after a worker has initialized the application".
+* ``gunicorn/workers/base.py``, ``Worker.init_process()``, in the forked worker:
+  applies ``cfg.env`` to ``os.environ``, switches uid/gid, installs the worker's
+  signal handlers (TERM sets ``alive = False``; INT and QUIT call ``sys.exit(0)``),
+  runs ``load_wsgi()`` (``self.wsgi = self.app.wsgi()``, which imports the
+  application unless ``preload_app`` already did it in the master), then calls
+  ``cfg.post_worker_init(self)``, and only after it returns sets ``booted = True``
+  and enters ``run()``, the accept loop. So the probe runs with the application
+  loaded but before this worker accepts any connection; the listening sockets are
+  already open (inherited from the arbiter), and meanwhile the other workers serve.
+* ``gunicorn/arbiter.py``, ``Arbiter.spawn_worker()``: an exception escaping
+  ``init_process()`` while ``worker.booted`` is False makes the worker exit with
+  ``WORKER_BOOT_ERROR`` (3), and the arbiter then halts the whole server ("Worker
+  failed to boot."). This hook therefore never raises. SystemExit from the
+  worker's own INT/QUIT handlers is let through, as Gunicorn expects.
+* ``worker.ppid`` is the arbiter's pid (given to the Worker before the fork),
+  ``worker.pid`` is ``os.getpid()`` of the worker, ``worker.cfg.proc_name`` is
+  ``proc_name`` or, unset, the application URI, and ``worker.app.app_uri`` names
+  the module that was imported.
+* The arbiter kills a worker whose heartbeat file (``WorkerTmp``, refreshed by
+  ``worker.notify()``) is older than ``--timeout`` (default 30 s), booting or not:
+  the hook refreshes it before probing, but keep ROLLING_RESTART_PROBE_TIMEOUT
+  below Gunicorn's timeout.
+* With ``preload_app = True`` the worker's ``self.app.wsgi()`` returns the object
+  the master loaded: a restarted worker runs the master's code, not the code on
+  disk. The RELEASE and ROOT in the datagram then show the old release.
+"""
+
+import os
+import sys
+
+from . import notify as _notify
+
+
+def _module_file_from_uri(worker):
+    """The file of the module named by the app URI (``pkg.wsgi:app`` -> pkg/wsgi.py)."""
+    uri = getattr(getattr(worker, "app", None), "app_uri", None)
+    if not isinstance(uri, str) or not uri or uri.startswith(("config:", "egg:")):
+        return None
+    module = sys.modules.get(uri.split(":", 1)[0])
+    path = getattr(module, "__file__", None)
+    if isinstance(path, str) and not _notify._is_installed_library(path):
+        return path
+    return None
+
+
+def notify_worker(worker):
+    """Probe ``worker.wsgi`` and send the datagram for this worker. Never raises."""
+    try:
+        cfg = getattr(worker, "cfg", None)
+        group = getattr(cfg, "proc_name", None)
+        ppid = getattr(worker, "ppid", None)
+        pid = getattr(worker, "pid", None)
+        if isinstance(pid, int) and pid != os.getpid():
+            _notify.log("worker.pid %s is not this process (%s): reporting %s"
+                        % (pid, os.getpid(), os.getpid()))
+        # Refresh the worker's heartbeat (WorkerTmp) so that the time spent importing
+        # the application does not count against Gunicorn's --timeout during the probe.
+        heartbeat = getattr(worker, "notify", None)
+        if callable(heartbeat):
+            try:
+                heartbeat()
+            except Exception:
+                pass
+        # A worker without .wsgi is reported as a failed probe (READY=0), not skipped:
+        # the supervisor is waiting for this worker and should learn why it failed.
+        app = getattr(worker, "wsgi", None)
+        return _notify.notify(app, group=group, ppid=ppid, app_file=_module_file_from_uri(worker))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:
+        _notify.log("gunicorn hook failed: %s" % _notify._describe(error))
+        return None
+
+
+def post_worker_init(worker):
+    """Gunicorn's ``post_worker_init`` server hook."""
+    notify_worker(worker)
