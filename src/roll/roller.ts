@@ -77,6 +77,9 @@ export interface RollInput {
   onProgress?: ((steps: readonly StepRecord[]) => void) | undefined
 }
 
+/** How long to watch the master after a new worker died while booting: Gunicorn halts right after it reaps a worker that exited with a boot error. */
+const MASTER_HALT_GRACE_MS = 2_000
+
 class StepFailure extends Error {
   constructor(
     readonly reason: AbortReason,
@@ -288,7 +291,8 @@ class Roller {
         this.acceptArrival(step, got)
         return
       }
-      this.watchBooting()
+      const died = this.watchBooting()
+      if (died !== null) await this.diedWhileBooting(died)
       if (Date.now() > deadline) {
         throw new StepFailure(
           'ready-timeout',
@@ -389,8 +393,8 @@ class Roller {
     }
   }
 
-  /** Track new workers while they boot; one that dies before READY fails the run. */
-  private watchBooting(): void {
+  /** Track new workers while they boot; returns one that died before READY, if any. */
+  private watchBooting(): number | null {
     for (const w of this.input.adapter.workers(this.input.target)) {
       if (this.oldPids.has(w.pid) || this.accepted.has(w.pid) || this.booting.has(w.pid)) continue
       this.booting.set(w.pid, w.startTicks)
@@ -399,13 +403,25 @@ class Roller {
     for (const [pid, ticks] of this.booting) {
       if (!isSameProcess(pid, ticks)) {
         this.booting.delete(pid)
-        throw new StepFailure(
-          'replacement-died',
-          `new worker ${pid} of ${this.input.target.description} exited before it reported ready: it crashed or was killed while booting (see the server's error log)`,
-          pid,
-        )
+        return pid
       }
     }
+    return null
+  }
+
+  /** A new worker died before READY: say whether it took the master down with it (Gunicorn halts on a boot error). */
+  private async diedWhileBooting(pid: number): Promise<never> {
+    const deadline = Date.now() + MASTER_HALT_GRACE_MS
+    while (Date.now() < deadline) {
+      this.ensureMaster()
+      await sleep(this.opts.pollIntervalMs)
+    }
+    this.ensureMaster()
+    throw new StepFailure(
+      'replacement-died',
+      `new worker ${pid} of ${this.input.target.description} exited before it reported ready: it crashed or was killed while booting (see the server's error log)`,
+      pid,
+    )
   }
 
   private soleBooting(): number | null {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-time setup on a fresh Debian (bookworm) machine: the Debian packages the tests, the demo and the
+# benchmark run against, then the npm packages and the build. Safe to run again: it installs only what
+# is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What each package is for:
+#   gunicorn, python3-setproctitle            Gunicorn 20.1 with process titles (gunicorn: master [NAME])
+#   apache2, libapache2-mod-wsgi-py3          Apache with mod_wsgi 4.9 daemon process groups
+#   uwsgi-core, uwsgi-plugin-python3          uWSGI 2.0 with its Python 3 plugin
+#   wrk                                       load for the benchmark
+#   procps                                    ps(1), which ps-tree reads
+#   python3                                   the hook's own tests
+DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk procps python3)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=()
+  if [ "$(id -u)" != 0 ]; then SUDO=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  # --no-install-recommends keeps out extras; the system Apache is never started by us (tests run
+  # their own from generated configs on loopback ports).
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: Debian packages present"
+fi
+
+echo "setup: npm packages"
+npm ci --no-audit --no-fund --loglevel=error
+echo "setup: build"
+npm run --silent build
+echo "setup: done ($(node bin/rolling-restart --version))"
