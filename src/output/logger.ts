@@ -53,7 +53,7 @@ export function describe(e: RollEvent): string {
     case 'run-start':
       return `rolling ${e.selected.length} of ${e.workers.length} workers of ${e.server} group ${e.group} (master ${e.masterPid}), strategy ${e.strategy}, batch ${e.batch}`
     case 'step-start':
-      return `step ${e.step}/${e.total}` + (e.oldPid !== null ? ` replacing ${e.oldPid}` : '')
+      return `step ${e.step}/${e.total}: ` + (e.action === 'surge' ? `TTIN for a worker to take over from ${e.oldPid}` : `replacing ${e.oldPid}`)
     case 'signal':
       return `${e.signal} -> ${e.to} ${e.pid} (${e.outcome})`
     case 'exited':
@@ -82,7 +82,7 @@ function progressLine(e: RollEvent): string | null {
     case 'retired':
       return describe(e)
     case 'step-start':
-      return `[${e.step}/${e.total}] ` + (e.oldPid !== null ? `replacing ${e.oldPid} ...` : 'starting a new worker ...')
+      return `[${e.step}/${e.total}] ` + (e.action === 'surge' ? `starting a new worker to take over from ${e.oldPid ?? 'the oldest'} ...` : `replacing ${e.oldPid} ...`)
     case 'datagram-ignored':
       return `  (${describe(e)})`
     default:

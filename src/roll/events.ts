@@ -14,7 +14,7 @@ export type RollEvent =
       selected: number[]
       skipped: Array<{ pid: number; why: string }>
     }
-  | { event: 'step-start'; step: number; total: number; oldPid: number | null }
+  | { event: 'step-start'; step: number; total: number; oldPid: number | null; action: 'replace' | 'surge' }
   | { event: 'signal'; pid: number; signal: string; to: 'worker' | 'master'; outcome: string }
   | { event: 'exited'; pid: number; ms: number }
   | { event: 'spawned'; pid: number }

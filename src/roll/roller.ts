@@ -171,7 +171,7 @@ class Roller {
   private async runStep(step: StepRecord): Promise<void> {
     const { emit } = this.input
     step.startedAt = Date.now()
-    emit({ event: 'step-start', step: step.index, total: this.steps.length, oldPid: step.oldPid })
+    emit({ event: 'step-start', step: step.index, total: this.steps.length, oldPid: step.oldPid, action: this.opts.strategy })
     try {
       if (this.opts.strategy === 'surge') await this.surgeStep(step)
       else await this.replaceStep(step)

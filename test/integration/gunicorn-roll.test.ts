@@ -174,10 +174,11 @@ t.test('two runs on one group at once: exactly one proceeds, the other exits 5 n
   const deadline = Date.now() + 30_000
   while (before.every(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   const otherPort = await freeUdpPort()
-  const second = await runCli(flags.map((f) => (f === `127.0.0.1:${notifyPort}` ? `127.0.0.1:${otherPort}` : f)))
+  const second = await runCli([...flags.map((f) => (f === `127.0.0.1:${notifyPort}` ? `127.0.0.1:${otherPort}` : f)), '--json'])
   const firstResult = await first.result
   t.equal(firstResult.code, 0, 'the first run completes')
   t.equal(second.code, 5, 'the second is refused')
+  t.equal((second.json as { error: { code: string } }).error.code, 'locked', 'the JSON error says why')
   t.match(second.stderr, new RegExp(`another rolling-restart run \\(pid ${first.pid}.*holds the lock on group 'lock'`))
 })
 
