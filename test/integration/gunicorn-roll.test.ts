@@ -32,6 +32,8 @@ async function setup(t: Tap.Test, opts: { fixture?: string; workers?: number; na
     name: opts.name,
     notifyPort,
     env: { BOOT_DELAY: '1.0', ...opts.env },
+    // a worker stuck importing ignores TERM; Gunicorn kills it after graceful_timeout
+    gracefulTimeoutSec: 10,
   })
   const stateDir = tempDir(t, 'state')
   const flags = ['--group', opts.name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir]
