@@ -200,3 +200,21 @@ t.test('with a shared secret, signed datagrams are accepted and a wrong key is r
   t.equal((bad.json as Report).aborted?.reason, 'ready-timeout')
   t.match(bad.stderr, /"reason":"bad-mac"/, 'the rejected datagram is logged with its reason')
 })
+
+t.test('Ctrl-C stops the run without error-resistance mode: exit 130, the next run proceeds', async (t) => {
+  const { server, flags } = await setup(t, { name: 'interrupt', workers: 3, env: { BOOT_DELAY: '3.0' } })
+  const original = server.workerPids()
+  const run = spawnCli([...flags, '--json'], { t })
+  // interrupt while the first replacement boots (3 s)
+  const deadline = Date.now() + 30_000
+  while (original.every(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  run.kill('SIGINT')
+  const result = await run.result
+  t.equal(result.code, 130, 'exit 130', { stderr: result.stderr.slice(-1500) })
+  const report = result.json as Report
+  t.equal(report.aborted?.reason, 'interrupted')
+  t.equal(report.errorResistance, false)
+  t.same(original.filter(isAlive), original.slice(1), 'only the worker already signalled was stopped')
+  const next = await runCli([...flags, '--json'])
+  t.equal(next.code, 0, 'the next run is not refused', { stderr: next.stderr.slice(-1500) })
+})
