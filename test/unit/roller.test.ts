@@ -1,0 +1,182 @@
+// The step machine against a simulated server: a process table in memory, a master that starts a
+// replacement when a worker exits, and replacements that report after a delay. No real processes:
+// this checks the policy (batching, first failure stops the walk, in-flight steps finish).
+import t from 'tap'
+import type { Arrival } from '../../src/readiness/listener.js'
+import type { ServerAdapter, Target } from '../../src/servers/types.js'
+import type { RollEvent } from '../../src/roll/events.js'
+import type { ProcInfo } from '../../src/proc/procfs.js'
+
+interface SimOptions {
+  workers: number
+  /** does the n-th replacement (1-based) report ready? */
+  ready?: (n: number) => boolean
+  /** replacements that never report */
+  silent?: (n: number) => boolean
+  exitMs?: number
+  bootMs?: number
+}
+
+function simulation(o: SimOptions) {
+  const live = new Map<number, number>() // pid -> start tick
+  let tick = 1
+  let nextPid = 100
+  let spawned = 0
+  const inbox: Arrival[] = []
+  let inFlight = 0
+  let maxInFlight = 0
+  const signalled: number[] = []
+  const spawn = () => {
+    const pid = nextPid++
+    live.set(pid, tick++)
+    const n = ++spawned
+    if (o.silent?.(n)) return
+    setTimeout(() => {
+      if (!live.has(pid)) return
+      inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, mac: null } })
+      inFlight--
+    }, o.bootMs ?? 15)
+  }
+  for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
+  const original = [...live.keys()]
+  const procfs = {
+    isAlive: (pid: number) => pid === 1 || live.has(pid),
+    isSameProcess: (pid: number, ticks: number) => pid === 1 || live.get(pid) === ticks,
+    readStat: (pid: number) => (live.has(pid) ? { pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) } : null),
+    signal: (pid: number) => {
+      if (!live.has(pid)) return 'gone'
+      signalled.push(pid)
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      setTimeout(() => {
+        live.delete(pid)
+        spawn()
+      }, o.exitMs ?? 5)
+      return 'sent'
+    },
+    sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
+  }
+  const info = (pid: number): ProcInfo => ({ pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) ?? 0, argv: [], cmdline: 'worker', startedAt: live.get(pid) ?? 0 })
+  const adapter: ServerAdapter = {
+    kind: 'gunicorn',
+    label: 'Sim',
+    stopSignal: 'SIGTERM',
+    canSurge: false,
+    resolve: () => null,
+    workers: () => [...live.keys()].map(info),
+    masterGoneHint: () => 'master gone',
+    noReadyHint: () => 'no datagram',
+    wrongReleaseHint: () => 'old code',
+  }
+  const listener = {
+    claim: (pick: (a: Arrival) => boolean) => {
+      const i = inbox.findIndex(pick)
+      return i < 0 ? null : (inbox.splice(i, 1)[0] ?? null)
+    },
+    drop: (pick: (a: Arrival) => boolean) => {
+      const out: Arrival[] = []
+      for (let i = inbox.length - 1; i >= 0; i--) if (pick(inbox[i] as Arrival)) out.push(...inbox.splice(i, 1))
+      return out
+    },
+    wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  }
+  const target: Target = { server: 'gunicorn', group: 'g', masterPid: 1, masterStartTicks: 0, description: 'Sim master 1 [g]', via: 'group', meta: {} }
+  const inject = (a: Arrival) => inbox.push(a)
+  return { procfs, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info }
+}
+
+async function run(t: Tap.Test, sim: ReturnType<typeof simulation>, opts: { batch: number; readyTimeoutMs?: number }) {
+  const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
+    '../../src/proc/procfs.js': sim.procfs,
+  })
+  const events: RollEvent[] = []
+  const workers = sim.original.map(sim.info)
+  const outcome = await roll({
+    adapter: sim.adapter,
+    target: sim.target,
+    listener: sim.listener as never,
+    workers,
+    selected: workers,
+    emit: (e) => events.push(e),
+    options: {
+      strategy: 'replace',
+      batch: opts.batch,
+      readyTimeoutMs: opts.readyTimeoutMs ?? 2_000,
+      drainTimeoutMs: 2_000,
+      masterReactTimeoutMs: 1_000,
+      pollIntervalMs: 2,
+      acceptBareOk: false,
+      surplusToRetire: 0,
+    },
+  })
+  return { outcome, events }
+}
+
+t.test('batch 1: one worker at a time, every one replaced', async (t) => {
+  const sim = simulation({ workers: 4 })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true)
+  t.equal(sim.stats().maxInFlight, 1)
+  t.same(sim.signalled, sim.original, 'oldest first')
+  t.equal(events.filter((e) => e.event === 'ready').length, 4)
+  t.same(outcome.untouched, [])
+})
+
+t.test('batch 3: never more than 3 in flight', async (t) => {
+  const sim = simulation({ workers: 7, bootMs: 30 })
+  const { outcome } = await run(t, sim, { batch: 3 })
+  t.equal(outcome.ok, true)
+  t.equal(sim.stats().maxInFlight, 3)
+  t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 7)
+})
+
+t.test('the first failure stops the walk: no further worker is signalled', async (t) => {
+  const sim = simulation({ workers: 5, ready: (n) => n !== 2 })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, false)
+  t.equal(outcome.aborted?.reason, 'not-ready')
+  t.same(sim.signalled, sim.original.slice(0, 2), 'the third worker was never signalled')
+  t.same(outcome.untouched, sim.original.slice(2))
+  t.equal(events.filter((e) => e.event === 'abort').length, 1, 'one abort event: the first failure is the reason')
+})
+
+t.test('with a batch, a failure starts no new step but sees the in-flight ones through', async (t) => {
+  // replacement 1 fails fast; replacement 2 is in flight at that moment and succeeds later
+  const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMs: 20 })
+  const { outcome } = await run(t, sim, { batch: 2 })
+  t.equal(outcome.ok, false)
+  t.equal(sim.signalled.length, 2, 'only the two steps in flight were ever started')
+  t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 1, 'the in-flight step finished')
+  t.equal(outcome.steps.filter((s) => s.state === 'pending').length, 4)
+  t.same(outcome.untouched, sim.original.slice(2))
+})
+
+t.test('a replacement that never reports times out, naming the hint', async (t) => {
+  const sim = simulation({ workers: 2, silent: () => true })
+  const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
+  t.equal(outcome.aborted?.reason, 'ready-timeout')
+  t.match(outcome.aborted?.message, /no READY within 150 ms.*no datagram/)
+  t.same(sim.signalled, [sim.original[0]])
+})
+
+t.test('datagrams from old workers or strangers are ignored and logged, not accepted', async (t) => {
+  const sim = simulation({ workers: 2, bootMs: 40 })
+  const datagram = (pid: number): Arrival => ({
+    at: Date.now(),
+    from: 'x',
+    value: { kind: 'full', ready: true, pid, ppid: 1, group: 'g', status: '200 OK', statusCode: 200, release: null, root: null, bootMs: null, mac: null },
+  })
+  // already waiting when the run starts: an old worker's datagram (e.g. from its own boot) and a stranger's
+  sim.inject(datagram(sim.original[1] as number))
+  sim.inject(datagram(99999))
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true)
+  const ignored = events.filter((e) => e.event === 'datagram-ignored')
+  t.same(
+    ignored.map((e) => e.event === 'datagram-ignored' && e.pid),
+    [sim.original[1], 99999],
+    'both were logged as ignored',
+  )
+  t.match(ignored.map((e) => e.event === 'datagram-ignored' && e.detail), [/one of the workers being replaced/, /not running/])
+  t.ok(outcome.steps.every((s) => s.newPid !== 99999 && s.newPid !== sim.original[1]), 'neither was taken as a replacement')
+})
