@@ -79,13 +79,12 @@ export class ReadinessListener {
     return this.inbox.splice(i, 1)[0] ?? null
   }
 
-  /** Remove and return the datagrams `pick` rejects for good (e.g. from processes that are not ours). */
+  /** Remove and return, in arrival order, the datagrams `pick` rejects for good (e.g. from processes that are not ours). */
   drop(pick: (a: Arrival) => boolean): Arrival[] {
     const dropped: Arrival[] = []
-    for (let i = this.inbox.length - 1; i >= 0; i--) {
-      const a = this.inbox[i] as Arrival
-      if (pick(a)) dropped.unshift(...this.inbox.splice(i, 1))
-    }
+    const kept: Arrival[] = []
+    for (const a of this.inbox) (pick(a) ? dropped : kept).push(a)
+    this.inbox.splice(0, this.inbox.length, ...kept)
     return dropped
   }
 

@@ -74,8 +74,8 @@ function simulation(o: SimOptions) {
       return i < 0 ? null : (inbox.splice(i, 1)[0] ?? null)
     },
     drop: (pick: (a: Arrival) => boolean) => {
-      const out: Arrival[] = []
-      for (let i = inbox.length - 1; i >= 0; i--) if (pick(inbox[i] as Arrival)) out.push(...inbox.splice(i, 1))
+      const out = inbox.filter(pick)
+      inbox.splice(0, inbox.length, ...inbox.filter((a) => !out.includes(a)))
       return out
     },
     wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
