@@ -6,7 +6,7 @@ import type { Command } from 'commander'
 import { DEFAULTS, STRATEGIES, formatMs, parseChoice, parseDuration, parsePositiveInt, parseSize, type Strategy } from '../config.js'
 import { EXIT, RefusedError, TargetError, UsageError, type ExitCode } from '../errors.js'
 import { createOutput, type Output } from '../output/logger.js'
-import { signal, usage, type ProcInfo } from '../proc/procfs.js'
+import { childrenViaPs, signal, usage, type ProcInfo } from '../proc/procfs.js'
 import { ReadinessListener } from '../readiness/listener.js'
 import type { Readiness } from '../readiness/protocol.js'
 import { isOldestPrefix, selectWorkers, type SelectionCriteria } from '../roll/plan.js'
@@ -154,7 +154,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
       )
     }
 
-    const workers = adapter.workers(target)
+    const workers = await stableWorkers(resolved, out)
     if (workers.length === 0) {
       throw new TargetError(`${target.description} has no workers right now: is it starting up or shutting down?`, 'no-workers')
     }
@@ -361,6 +361,26 @@ function baseReport(
     durationMs: 0,
     message: '',
   }
+}
+
+/**
+ * The workers to plan with: the adapter's view (/proc) checked against ps(1)'s view of the master's
+ * children (ps-tree). A pid in only one of them is starting or exiting right now; it is left out of
+ * this run rather than signalled mid-transition.
+ */
+async function stableWorkers(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
+  const viaProc = resolved.adapter.workers(resolved.target)
+  let viaPs: Set<number>
+  try {
+    viaPs = new Set((await childrenViaPs(resolved.target.masterPid)).map((p) => p.pid))
+  } catch (err) {
+    out.logger.warn({ event: 'ps-failed', error: (err as Error).message }, 'ps(1) could not list the process tree; using /proc alone')
+    return viaProc
+  }
+  const stable = viaProc.filter((w) => viaPs.has(w.pid))
+  const moving = viaProc.filter((w) => !viaPs.has(w.pid)).map((w) => w.pid)
+  if (moving.length) out.logger.info({ event: 'in-transition', pids: moving }, `left out ${moving.length} worker(s) that are starting or exiting right now`)
+  return stable
 }
 
 async function select(workers: ProcInfo[], criteria: SelectionCriteria) {
