@@ -8,6 +8,8 @@ import { addOutputOptions, addTargetOptions } from './commands/common.js'
 import { addRestartOptions, restartCommand, type RestartFlags } from './commands/restart.js'
 import { statusCommand, type StatusFlags } from './commands/status.js'
 import { resumeCommand, type ResumeFlags } from './commands/resume.js'
+import { addSwitchOptions, switchCommand, type SwitchFlags } from './commands/switch.js'
+import { addModeOptions, modeCommand, type ModeFlags } from './commands/mode.js'
 import { hookPath } from './paths.js'
 
 export interface RunContext {
@@ -52,6 +54,16 @@ export function buildProgram(ctx: RunContext): Command {
     .option('--json', 'print the outcome as JSON')
     .action(async (f: ResumeFlags) => {
       ctx.code = await resumeCommand(f)
+    })
+
+  addSwitchOptions(program.command('switch').description('blue/green: send traffic to another mod_wsgi daemon group by replacing a RewriteMap file or a WSGIDispatchScript (refused unless the group is ready)'))
+    .action(async (f: SwitchFlags) => {
+      ctx.code = await switchCommand(f)
+    })
+
+  addModeOptions(program.command('mode').description('put the app in maintenance, read-only or normal mode by rewriting the file ModeMiddleware reads (no restart)'))
+    .action(async (mode: string, f: ModeFlags) => {
+      ctx.code = await modeCommand(mode, f)
     })
 
   program
