@@ -110,18 +110,21 @@ class ModeMiddleware(object):
         if self._is_status_request(environ):
             return self.app(environ, start_response)
         mode, retry_after = self.current_mode()
+        method = environ.get("REQUEST_METHOD", "GET").upper()
         if mode == MAINTENANCE:
-            return self._refuse(start_response, retry_after, "text/html; charset=utf-8", _MAINTENANCE_PAGE)
-        if mode == READ_ONLY and environ.get("REQUEST_METHOD", "GET").upper() not in SAFE_METHODS:
-            return self._refuse(start_response, retry_after, "text/plain; charset=utf-8", _READ_ONLY_TEXT)
+            return self._refuse(start_response, method, retry_after, "text/html; charset=utf-8", _MAINTENANCE_PAGE)
+        if mode == READ_ONLY and method not in SAFE_METHODS:
+            return self._refuse(start_response, method, retry_after, "text/plain; charset=utf-8", _READ_ONLY_TEXT)
         return self.app(environ, start_response)
 
     @staticmethod
-    def _refuse(start_response, retry_after, content_type, body):
+    def _refuse(start_response, method, retry_after, content_type, body):
         start_response("503 Service Unavailable", [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             ("Retry-After", str(retry_after)),
             ("Cache-Control", "no-store"),
         ])
-        return [body]
+        # A HEAD answer has the headers of the GET answer and no body. Some servers send whatever
+        # the application returns (Gunicorn 20.1 does), which would corrupt a kept-alive connection.
+        return [] if method == "HEAD" else [body]

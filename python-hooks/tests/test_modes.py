@@ -52,6 +52,14 @@ class ModeMiddlewareTest(HookTestCase):
         self.assertIn(b"maintenance", body)
         self.assertEqual(headers["Content-Length"], str(len(body)))
 
+    def test_head_gets_the_headers_without_a_body(self):
+        self.set_mode("maintenance\n")
+        status, headers, body = call(self.app, method="HEAD")
+        self.assertEqual(status, "503 Service Unavailable")
+        self.assertEqual(headers["Retry-After"], "60")
+        self.assertEqual(body, b"")
+        self.assertEqual(headers["Content-Length"], str(len(call(self.app)[2])), "the length of the GET answer")
+
     def test_retry_after_from_the_file(self):
         self.set_mode("maintenance\nretry-after=120\n")
         self.assertEqual(call(self.app)[1]["Retry-After"], "120")
