@@ -320,7 +320,7 @@ export async function switchCommand(flags: SwitchFlags): Promise<ExitCode> {
     const replaced = replaceFile(plan.file, content, { flag: plan.fileFlag })
     writeHistory(
       plan.historyPath,
-      appendEntry(history, { mechanism: plan.mechanism, file: plan.file }, {
+      appendEntry(history, { mechanism: plan.mechanism, file: plan.file, live, liveSince: liveSince(replaced.previousMtimeMs) }, {
         at: new Date().toISOString(),
         route,
         from: report.from,
@@ -359,6 +359,10 @@ export function requireDirectory(flag: string, file: string): void {
   if (!st || !st.isDirectory()) {
     throw new UsageError(`${flag} ${file}: the directory ${dir} ${st ? 'is not a directory' : 'does not exist'}; give the path Apache is configured to read`)
   }
+}
+
+function liveSince(mtimeMs: number | null): string | undefined {
+  return mtimeMs === null ? undefined : new Date(mtimeMs).toISOString()
 }
 
 function lockRoutingFile(plan: SwitchPlan): Lock {

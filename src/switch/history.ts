@@ -20,9 +20,11 @@ export interface SwitchEntry {
   back: boolean
   /** the readiness checks were overridden */
   forced: boolean
-  /** the pid and user that switched, for the audit trail */
-  pid: number
+  /** the pid and user that switched, for the audit trail (null for a seeded entry) */
+  pid: number | null
   user: string | null
+  /** not a switch: what the file already routed to before the first switch this history saw */
+  seeded?: boolean
 }
 
 export interface SwitchHistory {
@@ -59,8 +61,22 @@ export function readHistory(path: string, flag: string): SwitchHistory | null {
   return data as SwitchHistory
 }
 
-export function appendEntry(h: SwitchHistory | null, base: { mechanism: Mechanism; file: string }, entry: SwitchEntry): SwitchHistory {
-  const entries = [...(h?.entries ?? []), entry].slice(-HISTORY_KEEP)
+/**
+ * Append `entry`. When the history is empty but the file already routed somewhere (written by hand
+ * or before this history existed), that route is recorded first, so `--back` after the very first
+ * switch returns to it.
+ */
+export function appendEntry(
+  h: SwitchHistory | null,
+  base: { mechanism: Mechanism; file: string; live?: RouteSpec | null; liveSince?: string },
+  entry: SwitchEntry,
+): SwitchHistory {
+  const prior = h?.entries ?? []
+  const seed: SwitchEntry[] =
+    prior.length === 0 && base.live
+      ? [{ at: base.liveSince ?? entry.at, route: base.live, from: null, back: false, forced: false, pid: null, user: null, seeded: true }]
+      : []
+  const entries = [...prior, ...seed, entry].slice(-HISTORY_KEEP)
   return { version: 1, mechanism: base.mechanism, file: base.file, entries }
 }
 

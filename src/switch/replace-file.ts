@@ -34,6 +34,8 @@ export interface Replaced {
   inode: number
   /** inode of the file it replaced, null when there was none */
   previousInode: number | null
+  /** mtime of the file it replaced */
+  previousMtimeMs: number | null
   /** the new file's mtime, ms since the epoch (fractional) */
   mtimeMs: number
   bytes: number
@@ -115,7 +117,7 @@ export function replaceFile(path: string, content: string, opts: ReplaceOptions)
     throw err
   }
   fsyncDir(dir)
-  return { path, inode, previousInode: old ? old.ino : null, mtimeMs, bytes: bytes.length }
+  return { path, inode, previousInode: old ? old.ino : null, previousMtimeMs: old ? old.mtimeMs : null, mtimeMs, bytes: bytes.length }
 }
 
 function unlinkQuietly(path: string): void {

@@ -7,8 +7,10 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { makeAppDir } from '../helpers/apps.js'
 import { runCli } from '../helpers/cli.js'
+import { startApache } from '../helpers/apache.js'
 import { startGunicorn } from '../helpers/gunicorn.js'
 import { startLoad } from '../helpers/load.js'
+import { freeUdpPort } from '../helpers/ports.js'
 import { tempDir } from '../helpers/tmp.js'
 
 // The fixtures' ordinary app (/, /pid, /_status answer 200 for any method) behind ModeMiddleware,
@@ -119,6 +121,42 @@ t.test('mode maintenance / read-only / normal switch a live Gunicorn without res
   t.ok(pids.every((a) => workers.includes(Number(a.body.trim()))), `every answer came from an original worker (${[...new Set(pids.map((a) => a.body.trim()))].join(', ')})`)
 
   t.same(server.workerPids(), workers, 'the same two workers ran throughout: no restart')
+})
+
+t.test('mod_wsgi: new daemon processes come up in maintenance mode and still report READY; normal again without a restart', async (t) => {
+  // The multi-mode deploy: park the app in maintenance, roll the group (a schema migration would
+  // run now), open it again. Daemon processes see the Apache parent's environment, so the mode file
+  // reaches them through ROLLING_RESTART_MODE_FILE given to apache2 (SetEnv would not).
+  const notifyPort = await freeUdpPort()
+  const appDir = makeAppDir(t, { source: MODES_APP }, { revision: 'm1' })
+  const modeFile = join(tempDir(t, 'mode'), 'MODE')
+  const stateDir = tempDir(t, 'state')
+  const apache = await startApache(t, {
+    groups: [{ name: 'app:modes', processes: 2, appDir, urlPrefix: '/app' }],
+    notifyPort,
+    env: { ROLLING_RESTART_MODE_FILE: modeFile },
+  })
+  const mode = (m: string) => runCli(['mode', m, '--mode-file', modeFile, '--json'])
+  t.same(statuses(await many(apache.port, 'POST', '/app/', 6)), [200])
+
+  t.equal((await mode('maintenance')).code, 0)
+  t.same(statuses(await many(apache.port, 'GET', '/app/', 6)), [503], 'maintenance under mod_wsgi')
+  const before = apache.groupPids('app:modes')
+  const roll = await runCli([
+    '--group', 'app:modes', '--server', 'mod_wsgi', '--apache-pidfile', apache.pidFile,
+    '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--ready-timeout', '30s', '--json',
+  ])
+  t.equal(roll.code, 0, 'the roll succeeds in maintenance mode: the status probe passes the middleware', { stderr: roll.stderr.slice(-1500) })
+  const rolled = apache.groupPids('app:modes')
+  t.same(rolled.filter((p) => before.includes(p)), [], 'every daemon process was replaced')
+  t.same(statuses(await many(apache.port, 'GET', '/app/', 6)), [503], 'the new processes came up in maintenance mode')
+
+  t.equal((await mode('read-only')).code, 0)
+  t.same(statuses(await many(apache.port, 'GET', '/app/', 6)), [200], 'read-only: reads are served')
+  t.same(statuses(await many(apache.port, 'POST', '/app/', 6)), [503], 'read-only: writes are refused')
+  t.equal((await mode('normal')).code, 0)
+  t.same(statuses(await many(apache.port, 'POST', '/app/', 6)), [200], 'normal again')
+  t.same(apache.groupPids('app:modes'), rolled, 'mode changes restarted no daemon process')
 })
 
 t.test('a bad mode name is exit 2 and leaves the mode file alone', async (t) => {

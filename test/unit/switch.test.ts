@@ -1,5 +1,6 @@
 import t from 'tap'
-import { chmodSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { closeSync, openSync, writeSync, chmodSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EXIT, UsageError } from '../../src/errors.js'
 import { currentRoute, nextRoute, parseSwitchFlags, type SwitchFlags } from '../../src/commands/switch.js'
@@ -103,6 +104,78 @@ t.test('replaceFile: a new inode each time, the old mode kept, mtime strictly in
   t.same(readdirSync(dir), ['wsgi-live.txt'], 'no temporary file is left behind')
 })
 
+// A reader in another process, as Apache is: it reads the file in a tight loop until told to stop
+// and counts reads that are not one whole version (each version starts with `current ` and ends
+// with `# end`).
+const READER = `
+import os, sys
+path, stop = sys.argv[1], sys.argv[2]
+reads = partial = missing = 0
+while not os.path.exists(stop):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        missing += 1
+        continue
+    reads += 1
+    if not (data.startswith(b"current ") and data.endswith(b"# end\\n")):
+        partial += 1
+print(reads, partial, missing)
+`
+
+const watch = (path: string, stop: string) => {
+  const child = spawn('python3', ['-c', READER, path, stop], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+  const done = new Promise<{ reads: number; partial: number; missing: number }>((resolve) =>
+    child.on('close', () => {
+      const [reads, partial, missing] = out.trim().split(' ').map(Number)
+      resolve({ reads: reads ?? 0, partial: partial ?? 0, missing: missing ?? 0 })
+    }),
+  )
+  return done
+}
+
+const version = (group: string): string => `current ${group}\n` + `# ${'x'.repeat(120)}\n`.repeat(2000) + '# end\n'
+
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+t.test('a reader in another process never sees a partial or missing file; the same reader does catch in-place writes', async (t) => {
+  const dir = t.testdir({})
+  const path = join(dir, 'map.txt')
+  replaceFile(path, version('app:blue'), { flag: '--map' })
+
+  const stop = join(dir, 'stop')
+  const seen = watch(path, stop)
+  await sleepMs(200) // let python start reading
+  for (let i = 0; i < 150; i++) {
+    replaceFile(path, version(i % 2 ? 'app:blue' : 'app:green'), { flag: '--map' })
+    if (i % 10 === 0) await sleepMs(5)
+  }
+  writeFileSync(stop, '')
+  const atomic = await seen
+  t.ok(atomic.reads > 50, `the reader read ${atomic.reads} times during 150 switches`)
+  t.equal(atomic.partial, 0, 'never a partial file')
+  t.equal(atomic.missing, 0, 'never a missing file')
+
+  // control: the same reader against a writer that truncates and writes in place, slowly
+  const stop2 = join(dir, 'stop2')
+  const seen2 = watch(path, stop2)
+  await sleepMs(200)
+  for (let i = 0; i < 30; i++) {
+    const text = version(i % 2 ? 'app:blue' : 'app:green')
+    const fd = openSync(path, 'w')
+    writeSync(fd, text.slice(0, text.length / 2))
+    await sleepMs(2)
+    writeSync(fd, text.slice(text.length / 2))
+    closeSync(fd)
+  }
+  writeFileSync(stop2, '')
+  const naive = await seen2
+  t.ok(naive.partial > 0, `in-place writes are caught half-written (${naive.partial} of ${naive.reads} reads): the reader can fail`)
+})
+
 t.test('replaceFile refuses a symlink and a missing directory, naming the flag', async (t) => {
   const dir = t.testdir({ real: 'current app:blue\n' })
   symlinkSync(join(dir, 'real'), join(dir, 'link'))
@@ -139,6 +212,11 @@ t.test('history: --back goes to the switch before the last, and again toggles li
   t.equal(previousEntry(back)?.route.to, 'app:green')
   writeFileSync(plan.historyPath, '{"version": 1')
   t.throws(() => readHistory(plan.historyPath, '--history'), /not valid JSON: move it aside/)
+  // a file that routed somewhere before the first switch: that route is the first entry
+  const seeded = appendEntry(null, { mechanism: 'map', file, live: { to: 'app:blue', canary: null }, liveSince: '2026-01-01T00:00:00.000Z' }, entry({ to: 'app:green', canary: null }))
+  t.same(seeded.entries.map((e) => [e.route.to, e.seeded ?? false, e.at]), [['app:blue', true, '2026-01-01T00:00:00.000Z'], ['app:green', false, 'now']])
+  t.same(nextRoute(plan, null, seeded), { to: 'app:blue', canary: null }, '--back after the very first switch returns to the hand-written route')
+  t.equal(appendEntry(seeded, { mechanism: 'map', file, live: { to: 'x', canary: null } }, entry({ to: 'app:blue', canary: null })).entries.length, 3, 'only an empty history is seeded')
   const many = Array.from({ length: 80 }, (_, i) => i).reduce(
     (acc, i) => appendEntry(acc, { mechanism: 'map', file }, entry({ to: `g${i}`, canary: null })),
     null as ReturnType<typeof appendEntry> | null,
