@@ -8,6 +8,7 @@ import { addOutputOptions, addTargetOptions } from './commands/common.js'
 import { addRestartOptions, restartCommand, type RestartFlags } from './commands/restart.js'
 import { statusCommand, type StatusFlags } from './commands/status.js'
 import { resumeCommand, type ResumeFlags } from './commands/resume.js'
+import { addDemoOptions, demoCommand, type DemoFlags } from './commands/demo.js'
 import { addSwitchOptions, switchCommand, type SwitchFlags } from './commands/switch.js'
 import { addModeOptions, modeCommand, type ModeFlags } from './commands/mode.js'
 import { hookPath } from './paths.js'
@@ -54,6 +55,11 @@ export function buildProgram(ctx: RunContext): Command {
     .option('--json', 'print the outcome as JSON')
     .action(async (f: ResumeFlags) => {
       ctx.code = await resumeCommand(f)
+    })
+
+  addDemoOptions(program.command('demo').description('the whole thing on a bundled app: start Gunicorn, put load on it, roll every worker, show what the clients saw, clean up'))
+    .action(async (f: DemoFlags) => {
+      ctx.code = await demoCommand(f, ctx.interrupt)
     })
 
   addSwitchOptions(program.command('switch').description('blue/green: send traffic to another mod_wsgi daemon group by replacing a RewriteMap file or a WSGIDispatchScript (refused unless the group is ready)'))
