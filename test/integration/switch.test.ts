@@ -103,8 +103,12 @@ t.test('blue/green on one Apache', async (t) => {
     `<Directory "${maintenance}">`,
     '  Require all granted',
     '</Directory>',
+    '# WSGIScriptReloading is Off server-wide (so a changed script never recycles a group behind the',
+    '# rolling restart\'s back); the directory of the mount script turns it back on, which the',
+    '# dispatch script needs to be re-read after a switch',
     `<Directory "${site}">`,
     '  Require all granted',
+    '  WSGIScriptReloading On',
     '</Directory>',
     '# /site: the live group comes from the RewriteMap file; a missing or unreadable entry parks traffic on maintenance',
     'RewriteEngine On',
@@ -132,6 +136,7 @@ t.test('blue/green on one Apache', async (t) => {
     ],
     notifyPort,
     env: { BOOT_DELAY: '0.2' },
+    scriptReloading: false,
     extraConfig,
   })
   await waitFor(async () => apache.groupPids('app:maintenance').length === 1 && (await get(apache.port, '/maintenance/_status')).status === 200, {
@@ -143,8 +148,8 @@ t.test('blue/green on one Apache', async (t) => {
   const url = (path: string) => `http://127.0.0.1:${port}${path}`
   const common = ['--apache-pidfile', apache.pidFile, '--state-dir', stateDir]
   const sw = (args: string[]): Promise<CliResult> => runCli(['switch', ...args, ...common, '--json'])
-  const roll = (group: string) =>
-    runCli(['--group', group, '--server', 'mod_wsgi', ...common, '--notify', `127.0.0.1:${notifyPort}`, '--ready-timeout', '30s', '--json'])
+  const roll = (group: string, extra: string[] = []) =>
+    runCli(['--group', group, '--server', 'mod_wsgi', ...common, '--notify', `127.0.0.1:${notifyPort}`, '--ready-timeout', '30s', ...extra, '--json'])
 
   t.same(uniq(await releases(port, '/site/', 6)), ['blue'], 'the starting map routes /site to app:blue')
 
@@ -225,7 +230,9 @@ t.test('blue/green on one Apache', async (t) => {
   })
 
   await t.test('refusals: a failed roll, a --verify-url answering 500, an unknown group; --force overrides', async (t) => {
-    const failedRoll = await roll('app:red')
+    // without the preflight (which would stop the roll before any worker), so that a new daemon
+    // process really boots, answers READY=0 and stays in the state file as failed
+    const failedRoll = await roll('app:red', ['--no-preflight'])
     t.equal(failedRoll.code, 4, 'rolling app:red fails: its /_status answers 500', { stderr: failedRoll.stderr.slice(-1500) })
     const inode = statSync(map).ino
     const text = readFileSync(map, 'utf8')
