@@ -395,9 +395,11 @@ async function checkGroup(
     const notFound = err instanceof RollingRestartError && err.exitCode === EXIT.TARGET
     if (!notFound) throw err
     if (!plan.force) {
+      // the lookup speaks of --pidfile/--master, which switch does not take: --apache-pidfile is its way
+      const why = err.message.replace(/\.? Or name the master with --pidfile FILE or --master PID\.?$/, '')
       throw new TargetError(
-        `cannot switch to ${group}: ${err.message}. A routing file naming a group Apache does not run answers 500 to every request; ` +
-          `check the name (WSGIDaemonProcess ${group}), or pass --force to write it anyway`,
+        `cannot switch to ${group}: ${why}. A routing file naming a group Apache does not run answers 500 to every request; ` +
+          `check the name (WSGIDaemonProcess ${group}), give --apache-pidfile FILE where several Apaches run, or pass --force to write it anyway`,
         err.code,
       )
     }

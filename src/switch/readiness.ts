@@ -15,7 +15,7 @@ export interface GroupFacts {
   group: string
   /** live daemon processes of the group now, from the process table */
   live: number[]
-  /** how many processes the group is configured for, when the adapter knows */
+  /** how many processes the group is configured for, when the adapter knows (else: as many as its last roll left) */
   expected: number | null
   state: GroupState | null
   /** the pid of a live run holding the group's lock (a roll in progress), or null */
@@ -55,10 +55,15 @@ export function judgeGroup(f: GroupFacts): Judgement {
     else failed.push(`${pid} (${r.status ?? 'READY=0'})`)
   }
 
+  // A roll leaves one record per live process, so fewer live processes than records means some
+  // died and Apache has not started their replacements yet.
+  const gone = Object.keys(records).map(Number).filter((pid) => !f.live.includes(pid))
   if (f.live.length === 0) {
     problems.push(`no daemon process of ${f.group} is running`)
   } else if (f.expected !== null && f.live.length < f.expected) {
     problems.push(`only ${f.live.length} of its ${f.expected} processes are running (${list(f.live)})`)
+  } else if (f.expected === null && f.live.length < Object.keys(records).length) {
+    problems.push(`only ${f.live.length} of the ${Object.keys(records).length} processes it had after its last roll are running (gone: ${list(gone)})`)
   }
   const er = f.state?.errorResistance
   if (er) problems.push(`it is in error-resistance mode since ${er.at} (${er.reason}: ${er.message})`)

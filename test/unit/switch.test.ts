@@ -296,6 +296,11 @@ t.test('readiness: every live process ready in the last roll, or --verify-url 2x
   t.match(judgeGroup(facts({ state: half })).problems.join(), /last roll \(pid 66\) stopped at step 3 of 4/)
 
   t.match(judgeGroup(facts({ live: [] })).problems.join(), /no daemon process of app:green is running/)
+  t.match(
+    judgeGroup(facts({ live: [11], state: rolledState([11, 12]) })).problems.join(),
+    /only 1 of the 2 processes it had after its last roll are running \(gone: 12\)/,
+    'a process that died and is not back yet',
+  )
   t.match(judgeGroup(facts({ state: rolledState([11, 12]), expected: 3 })).problems.join(), /only 2 of its 3 processes are running/)
   const bad = judgeGroup(facts({ state: rolledState([11, 12]), verify: { url: 'http://x/', ok: false, detail: '500 Internal Server Error' } }))
   t.match(bad.problems.join(), /--verify-url http:\/\/x\/ answered 500 Internal Server Error, not 2xx/)
