@@ -328,7 +328,7 @@ function table(rows: string[][]): string {
     .join('\n')
 }
 
-export function mainTable(results: ScenarioResult[]): string {
+function mainTable(results: ScenarioResult[]): string {
   return table([
     ['scenario', 'served', 'failed', 'p50', 'p99', 'max', 'throughput', 'restart', '/ Σboot', 'note'],
     ...results.map((r) => [
@@ -346,7 +346,7 @@ export function mainTable(results: ScenarioResult[]): string {
   ])
 }
 
-export function scaleTable(results: ScenarioResult[]): string {
+function scaleTable(results: ScenarioResult[]): string {
   return table([
     ['workers', 'batch', 'restart', "tool's report", '/ Σboot', 'failed', 'p99', 'tool peak RSS', 'tool CPU', 'CPU / worker', 'note'],
     ...results.map((r) => [
