@@ -152,7 +152,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     if (bad.length > during.filter(isFailure).length) say(`  failed outside the roll: ${bad.length - during.filter(isFailure).length}`)
     for (const f of bad.slice(0, 5)) say(`    failed at +${f.start - rollStart} ms: ${f.error ?? `HTTP ${f.status}`}`)
     const boots = bootTimes(join(dir, 'roll.log'))
-    say('  each new worker: boot = process start to its READY datagram; ready = old worker gone to READY')
+    say('  each new worker: boot = its process start to its READY datagram; ready = how long the step waited for that READY')
     for (const r of report.replaced) {
       const boot = boots.get(r.newPid)
       say(`    ${r.oldPid} -> ${r.newPid}  boot ${boot !== undefined ? formatMs(boot) : '?'}, ready ${formatMs(r.readyMs)}, release ${r.release ?? '?'}`)
