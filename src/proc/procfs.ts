@@ -210,3 +210,34 @@ export async function usage(pids: number[]): Promise<Map<number, Usage>> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
+
+/** The effective uid and gid of a process (/proc/PID/status), or null when it is gone. */
+export function readOwner(pid: number): { uid: number; gid: number } | null {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return null
+  }
+  // Uid: real effective saved fs
+  const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(text)
+  const gid = /^Gid:\s+\d+\s+(\d+)/m.exec(text)
+  if (!uid || !gid) return null
+  return { uid: Number(uid[1]), gid: Number(gid[1]) }
+}
+
+/** The files a process has mapped (/proc/PID/maps): its executable, shared libraries, extension modules. */
+export function mappedFiles(pid: number): string[] {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/maps`, 'utf8')
+  } catch {
+    return []
+  }
+  const out = new Set<string>()
+  for (const line of text.split('\n')) {
+    const m = /^\S+\s+\S+\s+\S+\s+\S+\s+\d+\s+(\/.*)$/.exec(line)
+    if (m) out.add((m[1] as string).replace(/ \(deleted\)$/, ''))
+  }
+  return [...out]
+}

@@ -13,6 +13,8 @@ export interface TargetOptions {
   /** mod_wsgi: which Apache, where several run */
   apachePidfile?: string | undefined
   server: ServerKind | 'auto'
+  /** --server-config FILE: the server's config file, for preflight and doctor when the master's command line is hidden */
+  configFile?: string | undefined
 }
 
 export interface Target {
@@ -41,6 +43,33 @@ export interface Hazard {
   severity: 'error' | 'warning'
 }
 
+/**
+ * How the server loads the application, so `rolling-restart` can load it the same way in a throwaway
+ * interpreter before touching any worker (python -m rolling_restart_hook.preflight).
+ */
+export interface AppSpec {
+  /** `module:callable`, `module`, or a `.wsgi`/`.py` script path; null when it cannot be found (then `why` says so) */
+  spec: string | null
+  /** the directory the server imports the app from (Gunicorn chdir, uWSGI chdir); default the master's cwd */
+  chdir?: string | undefined
+  /** extra import paths the server adds (Gunicorn pythonpath, mod_wsgi python-path, uWSGI pythonpath) */
+  pythonpath?: string[] | undefined
+  /** variables the server sets for the app itself (Gunicorn raw_env, uWSGI env) */
+  env?: Record<string, string> | undefined
+  /** the Python interpreter, when the master's own executable is not it (Apache: the python-home's bin/python) */
+  python?: string | undefined
+  /** for the log: where the spec was found (`command line`, `config file /etc/gunicorn.conf.py`) */
+  from?: string | undefined
+  /** why `spec` (or anything else) could not be found, and how to supply it */
+  why?: string | undefined
+}
+
+/** What the caller knows that the process table does not say. */
+export interface HazardContext {
+  /** deploy/doctor --root: the directory holding releases/ and the current symlink */
+  releaseRoot?: string | undefined
+}
+
 export interface ServerAdapter {
   readonly kind: ServerKind
   /** for messages: `Gunicorn`, `Apache mod_wsgi`, `uWSGI` */
@@ -56,6 +85,16 @@ export interface ServerAdapter {
   /** The group's live workers now, oldest first. */
   workers(target: Target): ProcInfo[]
 
+  /**
+   * Why this worker must not be signalled yet, or null when it may be. uWSGI: a worker that has
+   * not finished booting still has the master's signal handlers, so its stop signal would reach
+   * the master's handler and stop a different worker.
+   */
+  stillBooting?(target: Target, worker: ProcInfo): string | null
+
+  /** Why nothing matched these target options, in the server's words (for the not-found error), or null. */
+  notFoundHint?(opts: TargetOptions): string | null
+
   /** Ask the master for one more worker (surge). */
   surgeUp?(target: Target): void
   /** Ask the master for one fewer worker: it stops its oldest one. */
@@ -69,7 +108,10 @@ export interface ServerAdapter {
   wrongReleaseHint(target: Target): string
 
   /** What would make a rolling restart unsafe here (for `doctor` and warnings at start). */
-  hazards?(target: Target): Hazard[]
+  hazards?(target: Target, ctx?: HazardContext): Hazard[]
+
+  /** How the group loads its application, for the preflight; null when the adapter cannot tell at all. */
+  appSpec?(target: Target): AppSpec | null
 
   /** Accept a readiness datagram's GROUP field for this target (null GROUP is accepted). */
   groupMatches?(target: Target, r: Readiness): boolean

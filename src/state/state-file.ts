@@ -62,9 +62,22 @@ export interface RunSummary {
   durationMs: number
 }
 
+export interface ReleaseHistoryEntry {
+  release: string
+  at: string
+  /**
+   * how it became live: by a deploy, by a rollback, or 'found' live when a deploy started and the
+   * history did not know it (the first deploy, or `current` moved by hand). Absent in files written
+   * before deploy existed (read as 'deploy').
+   */
+  action?: 'deploy' | 'rollback' | 'found'
+  /** the --root of the deploy */
+  root?: string
+}
+
 export interface ReleaseHistory {
-  /** release names, oldest first; the last one is live */
-  history: Array<{ release: string; at: string }>
+  /** releases in the order they were made live, oldest first; the last one is live */
+  history: ReleaseHistoryEntry[]
 }
 
 export interface GroupState {
