@@ -1,20 +1,28 @@
 /**
- * `rolling-restart [restart]`: resolve -> lock -> check the group's mode -> select -> listen -> roll
- * -> record -> report. Returns the exit code; never calls process.exit.
+ * `rolling-restart [restart]`: resolve -> lock -> check the group's mode -> select -> listen ->
+ * preflight -> roll -> record -> report. Returns the exit code; never calls process.exit.
+ *
+ * The pieces (resolve for a run, preflight, roll with the state file following, record the outcome)
+ * are exported for `deploy` and `rollback`, which run them around a `current` symlink swap.
  */
+import { resolve as resolvePath } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULTS, STRATEGIES, formatMs, parseChoice, parseDuration, parsePositiveInt, parseSize, type Strategy } from '../config.js'
-import { EXIT, RefusedError, TargetError, UsageError, type ExitCode } from '../errors.js'
+import { EXIT, RefusedError, RollingRestartError, TargetError, UsageError, type ExitCode } from '../errors.js'
 import { createOutput, type Output } from '../output/logger.js'
-import { childrenViaPs, signal, usage, type ProcInfo } from '../proc/procfs.js'
+import { childrenViaPs, signal, sleep, usage, type ProcInfo } from '../proc/procfs.js'
 import { ReadinessListener } from '../readiness/listener.js'
 import type { Readiness } from '../readiness/protocol.js'
 import { isOldestPrefix, selectWorkers, type SelectionCriteria } from '../roll/plan.js'
 import { roll, type RollOutcome } from '../roll/roller.js'
 import { readyMs } from '../roll/records.js'
 import { resolveTarget, type Resolved } from '../servers/resolve.js'
+import type { Hazard } from '../servers/types.js'
 import { acquireLock } from '../state/lock.js'
 import { readState, stateKey, updateState, type GroupState, type ReplacedEntry } from '../state/state-file.js'
+import { planPreflight, type PreflightOptions, type ReleaseUnderTest } from '../preflight/plan.js'
+import { runPreflight } from '../preflight/run.js'
+import { preflightVerdict, skippedReport, type PreflightReport, type PreflightVerdict } from '../preflight/verdict.js'
 import {
   addOutputOptions,
   addTargetOptions,
@@ -43,11 +51,28 @@ export interface RestartFlags extends RawTargetFlags {
   json?: boolean
   logFile?: string
   logFormat?: string
+  serverConfig?: string
+  /** false with --no-preflight */
+  preflight?: boolean
+  preflightApp?: string
+  preflightTimeout?: string
+  preflightPython?: string
 }
 
 export function addRestartOptions(cmd: Command): Command {
   addTargetOptions(cmd)
+  addRollOptions(cmd)
   cmd
+    .option('--older-than <duration>', 'only restart workers running longer than this (e.g. 12h)')
+    .option('--rss-above <size>', 'only restart workers using more memory than this (e.g. 512M)')
+    .option('--max-workers <k>', 'restart at most this many workers in this run')
+  addPreflightOptions(cmd)
+  return addOutputOptions(cmd)
+}
+
+/** How each worker is replaced: shared by restart, deploy and rollback. */
+export function addRollOptions(cmd: Command): Command {
+  return cmd
     .option('--strategy <name>', `replace (stop one, wait for its replacement) or surge (start one more first; Gunicorn)`, DEFAULTS.strategy)
     .option('--batch <n>', 'workers in flight at once', String(DEFAULTS.batch))
     .option('--ready-timeout <duration>', 'how long a new worker may take to report ready', `${DEFAULTS.readyTimeoutMs / 1000}s`)
@@ -56,11 +81,16 @@ export function addRestartOptions(cmd: Command): Command {
     .option('--secret-file <file>', 'require datagrams signed with the key in this file (env ROLLING_RESTART_SECRET_FILE)')
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
     .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
-    .option('--older-than <duration>', 'only restart workers running longer than this (e.g. 12h)')
-    .option('--rss-above <size>', 'only restart workers using more memory than this (e.g. 512M)')
-    .option('--max-workers <k>', 'restart at most this many workers in this run')
     .option('--force', 'run even though the group is in error-resistance mode')
-  return addOutputOptions(cmd)
+}
+
+export function addPreflightOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-preflight', 'do not load the app in a throwaway interpreter before touching the first worker')
+    .option('--preflight-app <spec>', "what the preflight loads (module:callable, or a .wsgi path) when the server's command line does not say")
+    .option('--preflight-timeout <duration>', 'how long the preflight may take to import the app and probe its status page', `${DEFAULTS.preflightTimeoutMs / 1000}s`)
+    .option('--preflight-python <path>', "the interpreter for the preflight, when it is not the master's own")
+    .option('--server-config <file>', "the server's config file (the file given to gunicorn -c), read for the app spec, chdir and preload_app when the master's command line is hidden by its process title")
 }
 
 export interface RestartPlan {
@@ -70,6 +100,8 @@ export interface RestartPlan {
   drainTimeoutMs: number
   criteria: SelectionCriteria
   expectRelease: string | null
+  /** null with --no-preflight */
+  preflight: PreflightOptions | null
 }
 
 /** Every flag checked before anything is looked up or touched. */
@@ -90,6 +122,14 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
       maxWorkers: f.maxWorkers !== undefined ? parsePositiveInt('--max-workers', f.maxWorkers) : undefined,
     },
     expectRelease: f.expectRelease ?? null,
+    preflight:
+      f.preflight === false
+        ? null
+        : {
+            app: f.preflightApp,
+            python: f.preflightPython,
+            timeoutMs: f.preflightTimeout !== undefined ? parseDuration('--preflight-timeout', f.preflightTimeout) : DEFAULTS.preflightTimeoutMs,
+          },
   }
 }
 
@@ -110,6 +150,8 @@ export interface RestartReport {
   surplus: number
   durationMs: number
   message: string
+  /** null with --no-preflight; `ran: false` when it was skipped (see `skipped`) */
+  preflight: PreflightReport | null
 }
 
 export async function restartCommand(flags: RestartFlags, interrupt?: AbortSignal): Promise<ExitCode | 130> {
@@ -123,21 +165,9 @@ export async function restartCommand(flags: RestartFlags, interrupt?: AbortSigna
 }
 
 async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, interrupt?: AbortSignal): Promise<ExitCode | 130> {
-  const notify = notifyAddress(flags.notify)
-  const secret = loadSecret(flags.secretFile)
   const dir = stateDir(flags)
-  const resolved = resolveTarget(targetOptions(flags))
-  const { adapter, target } = resolved
-  out.logger.info({ event: 'resolved', server: target.server, group: target.group, masterPid: target.masterPid, via: target.via }, resolved.picked)
-  if (flags.server === 'auto' || flags.server === undefined) out.progress(resolved.picked)
-
-  if (plan.strategy === 'surge' && !adapter.canSurge) {
-    throw new UsageError(
-      `--strategy surge needs a server that can run one extra worker on request; ${adapter.label} cannot ` +
-        `(its process count is fixed by its configuration). Use --strategy replace`,
-    )
-  }
-
+  const resolved = resolveForRun(flags, plan, out)
+  const { target } = resolved
   const key = stateKey(target.server, target.group)
   const lock = acquireLock(dir, key, target.group)
   try {
@@ -145,20 +175,17 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
       out.logger.warn({ event: 'lock-recovered', holder: lock.recoveredFrom }, `recovered the lock left by a dead run (pid ${lock.recoveredFrom.pid})`)
     }
     const prior = readState(dir, key)
-    if (prior?.errorResistance && !flags.force) {
-      const er = prior.errorResistance
-      throw new RefusedError(
-        `group '${target.group}' is in error-resistance mode since ${er.at}: ${er.message}\n` +
-          `Nothing was touched. Fix the cause, then run \`rolling-restart resume ${flagsForMessage(flags)}\` (or pass --force to roll anyway)`,
-        'error-resistance',
-      )
-    }
+    refuseInErrorResistance(prior, flags, target.group)
+    const hazards = warnHazards(resolved, out)
 
     const workers = await stableWorkers(resolved, out)
     if (workers.length === 0) {
       throw new TargetError(`${target.description} has no workers right now: is it starting up or shutting down?`, 'no-workers')
     }
-    const selection = await select(workers, plan.criteria)
+    // a worker still booting after stableWorkers() waited is left out: signalling it could go astray
+    const booting = bootingWorkers(resolved, workers)
+    const selection = await select(workers.filter((w) => !booting.some((b) => b.pid === w.pid)), plan.criteria)
+    selection.skipped.push(...booting)
     if (plan.strategy === 'surge' && !isOldestPrefix(workers, selection.selected)) {
       throw new UsageError(
         `--strategy surge lets the master retire its oldest workers (Gunicorn TTOU), but this selection picks others ` +
@@ -166,7 +193,6 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
       )
     }
     const selected = selection.selected.map((s) => workers.find((w) => w.pid === s.pid) as ProcInfo)
-    const surplus = prior?.surplus ?? 0
 
     if (selected.length === 0) {
       const report = baseReport(resolved, plan, workers, [], selection.skipped)
@@ -180,74 +206,243 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
     checkPermission(target.masterPid, target.description)
     for (const w of selected) checkPermission(w.pid, `worker ${w.pid}`)
 
-    const listener = await ReadinessListener.open(notify, { secret, acceptBareOk: flags.acceptBareOk ?? false }, (r) =>
-      out.event({ event: 'datagram-ignored', from: r.from, reason: r.reason, detail: r.detail }),
-    )
+    const listener = await openListener(flags, out)
     let outcome: RollOutcome
+    let preflight: PreflightReport | null
     try {
-      const keyInit = { key, group: target.group, server: target.server, masterPid: target.masterPid }
-      const started = new Date().toISOString()
-      const record = (fn: (s: GroupState) => void) => updateState(dir, keyInit, fn)
-      record((s) => {
-        s.roll = {
-          runPid: process.pid,
-          startedAt: started,
-          strategy: plan.strategy,
-          total: selected.length,
-          done: 0,
-          inFlight: [],
-          oldPids: workers.map((w) => w.pid),
-        }
-      })
-      outcome = await roll({
-        adapter,
-        target,
+      const verdict = await preflightStep(resolved, plan, out)
+      preflight = verdict?.report ?? null
+      if (verdict?.failure) {
+        return preflightFailed(flags, dir, resolved, plan, workers, selection.skipped, verdict, out)
+      }
+      outcome = await rollTracked({
+        dir,
+        resolved,
         listener,
         workers,
         selected,
+        plan,
+        flags,
+        out,
         interrupt,
-        options: {
-          strategy: plan.strategy,
-          batch: plan.batch,
-          readyTimeoutMs: plan.readyTimeoutMs,
-          drainTimeoutMs: plan.drainTimeoutMs,
-          masterReactTimeoutMs: DEFAULTS.masterReactTimeoutMs,
-          pollIntervalMs: DEFAULTS.pollIntervalMs,
-          acceptBareOk: flags.acceptBareOk ?? false,
-          checkRelease: plan.expectRelease !== null ? releaseCheck(plan.expectRelease) : undefined,
-          surplusToRetire: surplus,
-        },
-        emit: (e) => {
-          out.event(e)
-          if (e.event === 'ready' && e.newPid !== null) {
-            record((s) => {
-              s.workers[String(e.newPid)] = {
-                pid: e.newPid as number,
-                ready: true,
-                replacedPid: e.oldPid,
-                readyAt: Date.now(),
-                readyMs: e.ms,
-                bootMs: e.bootMs,
-                status: e.status,
-                release: e.release,
-                root: null,
-              }
-              if (s.roll) s.roll.done++
-            })
-          }
-        },
-        onProgress: (steps) =>
-          record((s) => {
-            if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
-          }),
+        checkRelease: plan.expectRelease !== null ? releaseCheck(plan.expectRelease, hazards) : undefined,
+        surplus: prior?.surplus ?? 0,
       })
     } finally {
       await listener.close()
     }
-    return finish(flags, dir, resolved, plan, workers, selection.skipped, outcome, out)
+    return finish(flags, dir, resolved, plan, workers, selection.skipped, outcome, out, preflight)
   } finally {
     lock.release()
   }
+}
+
+/** Resolve the target (with --server-config) and check the strategy fits the server. */
+export function resolveForRun(flags: RestartFlags, plan: Pick<RestartPlan, 'strategy'>, out: Output): Resolved {
+  const resolved = resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
+  const { adapter, target } = resolved
+  out.logger.info({ event: 'resolved', server: target.server, group: target.group, masterPid: target.masterPid, via: target.via }, resolved.picked)
+  if (flags.server === 'auto' || flags.server === undefined) out.progress(resolved.picked)
+  if (plan.strategy === 'surge' && !adapter.canSurge) {
+    throw new UsageError(
+      `--strategy surge needs a server that can run one extra worker on request; ${adapter.label} cannot ` +
+        `(its process count is fixed by its configuration). Use --strategy replace`,
+    )
+  }
+  return resolved
+}
+
+export function refuseInErrorResistance(prior: GroupState | null, flags: RestartFlags, group: string): void {
+  if (prior?.errorResistance && !flags.force) {
+    const er = prior.errorResistance
+    throw new RefusedError(
+      `group '${group}' is in error-resistance mode since ${er.at}: ${er.message}\n` +
+        `Nothing was touched. Fix the cause, then run \`rolling-restart resume ${flagsForMessage(flags)}\` (or pass --force to roll anyway)`,
+      'error-resistance',
+    )
+  }
+}
+
+/** Log what the adapter sees as unsafe (doctor explains it in full); a run is not stopped by it. */
+function warnHazards(resolved: Resolved, out: Output): Hazard[] {
+  let hazards: Hazard[] = []
+  try {
+    hazards = resolved.adapter.hazards?.(resolved.target) ?? []
+  } catch (err) {
+    out.logger.warn({ event: 'hazards-failed', error: (err as Error).message }, 'could not check for hazards')
+  }
+  for (const h of hazards.filter((x) => x.severity === 'error')) {
+    out.logger.warn({ event: 'hazard', ...h }, `${h.message}. Fix: ${h.fix}`)
+    out.progress(`warning: ${h.message} (see rolling-restart doctor)`)
+  }
+  return hazards
+}
+
+export function openListener(flags: RestartFlags, out: Output): Promise<ReadinessListener> {
+  const notify = notifyAddress(flags.notify)
+  const secret = loadSecret(flags.secretFile)
+  return ReadinessListener.open(notify, { secret, acceptBareOk: flags.acceptBareOk ?? false }, (r) =>
+    out.event({ event: 'datagram-ignored', from: r.from, reason: r.reason, detail: r.detail }),
+  )
+}
+
+/**
+ * Load the app in a throwaway interpreter, the way the workers will. null with --no-preflight; a
+ * skipped report when the app spec is unknown (logged as a warning). `release`: a deploy's new release.
+ */
+export async function preflightStep(resolved: Resolved, plan: RestartPlan, out: Output, release?: ReleaseUnderTest): Promise<PreflightVerdict | null> {
+  if (plan.preflight === null) {
+    out.logger.info({ event: 'preflight-off' }, 'preflight off (--no-preflight)')
+    return null
+  }
+  const p = planPreflight(resolved.adapter, resolved.target, plan.preflight, release)
+  if (p.kind === 'skip') {
+    out.logger.warn({ event: 'preflight-skipped', why: p.why }, `preflight skipped: ${p.why}`)
+    out.progress(`warning: preflight skipped: ${p.why}`)
+    return { report: skippedReport(p.why), failure: null }
+  }
+  const inv = p.invocation
+  out.logger.info({ event: 'preflight-start', spec: inv.spec, chdir: inv.chdir, python: inv.python, uid: inv.uid, sources: p.sources }, `preflight: loading ${inv.spec} in ${inv.chdir}`)
+  out.progress(`preflight: loading ${inv.spec} in ${inv.chdir} with ${inv.python} ...`)
+  const verdict = preflightVerdict(p, await runPreflight(inv))
+  const r = verdict.report
+  if (verdict.failure) {
+    out.logger.error({ event: 'preflight-failed', ...r, kind: verdict.failure.kind }, verdict.failure.message)
+  } else {
+    const line = `preflight ok: ${r.status} in ${formatMs(r.durationMs)}` + (r.release ? ` (release ${r.release})` : '')
+    out.logger.info({ event: 'preflight-ok', ...r }, line)
+    out.progress(line)
+  }
+  return verdict
+}
+
+/**
+ * A failed preflight touched nothing. When the release is at fault, the group enters
+ * error-resistance mode (reason `preflight`) and the run exits 4; when the preflight could not even
+ * run, exit 1 and the mode is left alone.
+ */
+function preflightFailed(
+  flags: RestartFlags,
+  dir: string,
+  resolved: Resolved,
+  plan: RestartPlan,
+  workers: ProcInfo[],
+  skipped: Array<{ pid: number; why: string }>,
+  verdict: PreflightVerdict,
+  out: Output,
+): ExitCode {
+  const failure = verdict.failure as NonNullable<PreflightVerdict['failure']>
+  if (failure.kind === 'could-not-run') throw new RollingRestartError(failure.message, EXIT.INTERNAL, 'preflight-error')
+  const { target } = resolved
+  const report = baseReport(resolved, plan, workers, [], skipped)
+  report.preflight = verdict.report
+  report.ok = false
+  report.errorResistance = true
+  report.untouched = workers.map((w) => w.pid)
+  report.aborted = { reason: 'preflight', message: failure.message, oldPid: null, newPid: null }
+  report.message =
+    `preflight failed, no worker was touched: ${failure.message}\n` +
+    `Group '${target.group}' is now in error-resistance mode: later runs exit 5 until \`rolling-restart resume\`.`
+  recordErrorResistance(dir, resolved, { reason: 'preflight', message: failure.message, untouched: report.untouched })
+  out.logger.error({ event: 'report', ...report }, report.message)
+  out.progress(report.message)
+  if (flags.json) printJson(report)
+  return EXIT.ABORTED
+}
+
+/** Enter error-resistance mode for a failure outside a roll (preflight), recording the run. */
+export function recordErrorResistance(dir: string, resolved: Resolved, what: { reason: string; message: string; untouched: number[] }): void {
+  const { target } = resolved
+  updateState(dir, { key: stateKey(target.server, target.group), group: target.group, server: target.server, masterPid: target.masterPid }, (s) => {
+    s.errorResistance = {
+      reason: what.reason,
+      message: what.message,
+      at: new Date().toISOString(),
+      runPid: process.pid,
+      oldPid: null,
+      newPid: null,
+      replaced: [],
+      untouched: what.untouched,
+      surplus: 0,
+    }
+    s.runs = [...s.runs, { at: new Date().toISOString(), ok: false, replaced: 0, aborted: what.reason, durationMs: 0 }].slice(-20)
+  })
+}
+
+export interface TrackedRoll {
+  dir: string
+  resolved: Resolved
+  listener: ReadinessListener
+  /** every worker at the start, oldest first */
+  workers: ProcInfo[]
+  selected: ProcInfo[]
+  plan: RestartPlan
+  flags: RestartFlags
+  out: Output
+  interrupt?: AbortSignal | undefined
+  checkRelease?: ((r: Readiness) => string | null) | undefined
+  surplus: number
+}
+
+/** Roll, with the state file following every transition (for `status` during the run). */
+export async function rollTracked(r: TrackedRoll): Promise<RollOutcome> {
+  const { target, adapter } = r.resolved
+  const key = stateKey(target.server, target.group)
+  const keyInit = { key, group: target.group, server: target.server, masterPid: target.masterPid }
+  const record = (fn: (s: GroupState) => void) => updateState(r.dir, keyInit, fn)
+  record((s) => {
+    s.roll = {
+      runPid: process.pid,
+      startedAt: new Date().toISOString(),
+      strategy: r.plan.strategy,
+      total: r.selected.length,
+      done: 0,
+      inFlight: [],
+      oldPids: r.workers.map((w) => w.pid),
+    }
+  })
+  return roll({
+    adapter,
+    target,
+    listener: r.listener,
+    workers: r.workers,
+    selected: r.selected,
+    interrupt: r.interrupt,
+    options: {
+      strategy: r.plan.strategy,
+      batch: r.plan.batch,
+      readyTimeoutMs: r.plan.readyTimeoutMs,
+      drainTimeoutMs: r.plan.drainTimeoutMs,
+      masterReactTimeoutMs: DEFAULTS.masterReactTimeoutMs,
+      pollIntervalMs: DEFAULTS.pollIntervalMs,
+      acceptBareOk: r.flags.acceptBareOk ?? false,
+      checkRelease: r.checkRelease,
+      surplusToRetire: r.surplus,
+    },
+    emit: (e) => {
+      r.out.event(e)
+      if (e.event === 'ready' && e.newPid !== null) {
+        record((s) => {
+          s.workers[String(e.newPid)] = {
+            pid: e.newPid as number,
+            ready: true,
+            replacedPid: e.oldPid,
+            readyAt: Date.now(),
+            readyMs: e.ms,
+            bootMs: e.bootMs,
+            status: e.status,
+            release: e.release,
+            root: null,
+          }
+          if (s.roll) s.roll.done++
+        })
+      }
+    },
+    onProgress: (steps) =>
+      record((s) => {
+        if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
+      }),
+  })
 }
 
 function finish(
@@ -259,22 +454,63 @@ function finish(
   skipped: Array<{ pid: number; why: string }>,
   outcome: RollOutcome,
   out: Output,
+  preflight: PreflightReport | null,
 ): ExitCode | 130 {
   const { target } = resolved
-  const replaced: ReplacedEntry[] = outcome.steps
-    .filter((s) => s.state === 'ready')
-    .map((s) => ({ oldPid: s.oldPid ?? 0, newPid: s.newPid ?? 0, readyMs: readyMs(s) ?? 0, status: s.status, release: s.release }))
   const interrupted = outcome.aborted?.reason === 'interrupted'
-  const enterErrorResistance = !outcome.ok && !interrupted
+  const replaced = recordOutcome(dir, resolved, outcome)
   const report = baseReport(resolved, plan, workers, outcome.steps.map((s) => s.oldPid ?? 0), skipped)
+  report.preflight = preflight
   report.ok = outcome.ok
   report.replaced = replaced
   report.aborted = outcome.aborted
-  report.errorResistance = enterErrorResistance
+  report.errorResistance = !outcome.ok && !interrupted
   report.untouched = outcome.untouched
   report.surplus = outcome.surplus
   report.durationMs = outcome.durationMs
 
+  if (outcome.ok) {
+    report.message = `${replaced.length} of ${workers.length} workers of ${target.description} replaced in ${formatMs(outcome.durationMs)}`
+  } else if (interrupted) {
+    report.message = `interrupted after ${replaced.length} of ${outcome.steps.length} workers; the group is not in error-resistance mode`
+  } else {
+    const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
+    report.message =
+      `stopped after ${replaced.length} of ${outcome.steps.length} workers: ${a.message}. ` +
+      `${outcome.untouched.length} old worker(s) were not touched and keep serving (${outcome.untouched.join(', ') || 'none'}). ` +
+      `Group '${target.group}' is now in error-resistance mode: later runs exit 5 until \`rolling-restart resume\`.` +
+      (outcome.surplus > 0 ? ` The master runs ${outcome.surplus} worker(s) above its configured count; the next good run retires them.` : '')
+  }
+  out.logger[outcome.ok ? 'info' : 'error']({ event: 'report', ...report }, report.message)
+  if (!outcome.ok) out.progress(report.message)
+  if (flags.json) printJson(report)
+  if (outcome.ok) return EXIT.OK
+  return interrupted ? 130 : EXIT.ABORTED
+}
+
+export function replacedEntries(outcome: RollOutcome): ReplacedEntry[] {
+  return outcome.steps
+    .filter((s) => s.state === 'ready')
+    .map((s) => ({ oldPid: s.oldPid ?? 0, newPid: s.newPid ?? 0, readyMs: readyMs(s) ?? 0, status: s.status, release: s.release }))
+}
+
+/**
+ * Write a finished roll into the state file: worker records, surplus, the run summary, and, for a
+ * failure that was not an interruption, error-resistance mode. `errorResistance` overrides what is
+ * recorded as the mode's reason and message (deploy says what its rollback did). Returns the
+ * replaced workers.
+ */
+export function recordOutcome(
+  dir: string,
+  resolved: Resolved,
+  outcome: RollOutcome,
+  errorResistance?: { reason: string; message: string; untouched?: number[]; replaced?: ReplacedEntry[] },
+  also?: (s: GroupState) => void,
+): ReplacedEntry[] {
+  const { target } = resolved
+  const replaced = replacedEntries(outcome)
+  const interrupted = outcome.aborted?.reason === 'interrupted'
+  const enterErrorResistance = errorResistance !== undefined || (!outcome.ok && !interrupted)
   const live = new Set(resolved.adapter.workers(target).map((w) => w.pid))
   updateState(dir, { key: stateKey(target.server, target.group), group: target.group, server: target.server, masterPid: target.masterPid }, (s) => {
     s.roll = null
@@ -298,16 +534,17 @@ function finish(
         }
       }
     }
-    if (enterErrorResistance && outcome.aborted) {
+    if (enterErrorResistance) {
+      const a = outcome.aborted
       s.errorResistance = {
-        reason: outcome.aborted.reason,
-        message: outcome.aborted.message,
+        reason: errorResistance?.reason ?? a?.reason ?? 'internal',
+        message: errorResistance?.message ?? a?.message ?? 'the run failed',
         at: new Date().toISOString(),
         runPid: process.pid,
-        oldPid: outcome.aborted.oldPid,
-        newPid: outcome.aborted.newPid,
-        replaced,
-        untouched: outcome.untouched,
+        oldPid: a?.oldPid ?? null,
+        newPid: a?.newPid ?? null,
+        replaced: errorResistance?.replaced ?? replaced,
+        untouched: errorResistance?.untouched ?? outcome.untouched,
         surplus: outcome.surplus,
       }
     }
@@ -315,28 +552,12 @@ function finish(
       ...s.runs,
       { at: new Date().toISOString(), ok: outcome.ok, replaced: replaced.length, aborted: outcome.aborted?.reason ?? null, durationMs: outcome.durationMs },
     ].slice(-20)
+    also?.(s)
   })
-
-  if (outcome.ok) {
-    report.message = `${replaced.length} of ${workers.length} workers of ${target.description} replaced in ${formatMs(outcome.durationMs)}`
-  } else if (interrupted) {
-    report.message = `interrupted after ${replaced.length} of ${outcome.steps.length} workers; the group is not in error-resistance mode`
-  } else {
-    const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
-    report.message =
-      `stopped after ${replaced.length} of ${outcome.steps.length} workers: ${a.message}. ` +
-      `${outcome.untouched.length} old worker(s) were not touched and keep serving (${outcome.untouched.join(', ') || 'none'}). ` +
-      `Group '${target.group}' is now in error-resistance mode: later runs exit 5 until \`rolling-restart resume\`.` +
-      (outcome.surplus > 0 ? ` The master runs ${outcome.surplus} worker(s) above its configured count; the next good run retires them.` : '')
-  }
-  out.logger[outcome.ok ? 'info' : 'error']({ event: 'report', ...report }, report.message)
-  if (!outcome.ok) out.progress(report.message)
-  if (flags.json) printJson(report)
-  if (outcome.ok) return EXIT.OK
-  return interrupted ? 130 : EXIT.ABORTED
+  return replaced
 }
 
-function baseReport(
+export function baseReport(
   resolved: Resolved,
   plan: RestartPlan,
   workers: ProcInfo[],
@@ -360,6 +581,7 @@ function baseReport(
     surplus: 0,
     durationMs: 0,
     message: '',
+    preflight: null,
   }
 }
 
@@ -368,7 +590,40 @@ function baseReport(
  * children (ps-tree). A pid in only one of them is starting or exiting right now; it is left out of
  * this run rather than signalled mid-transition.
  */
-async function stableWorkers(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
+export async function stableWorkers(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
+  await settleBooting(resolved, out)
+  return stableList(resolved, out)
+}
+
+/** Workers the adapter says must not be signalled yet (uWSGI: still booting), with why. */
+export function bootingWorkers(resolved: Resolved, workers: ProcInfo[]): Array<{ pid: number; why: string }> {
+  const check = resolved.adapter.stillBooting
+  if (!check) return []
+  return workers.flatMap((w) => {
+    const why = check(resolved.target, w)
+    return why ? [{ pid: w.pid, why }] : []
+  })
+}
+
+/** Wait, at most the default ready timeout, until no worker is booting (uWSGI: signalling one then stops another). */
+async function settleBooting(resolved: Resolved, out: Output): Promise<void> {
+  if (!resolved.adapter.stillBooting) return
+  const deadline = Date.now() + DEFAULTS.readyTimeoutMs
+  let booting = bootingWorkers(resolved, resolved.adapter.workers(resolved.target))
+  if (booting.length === 0) return
+  out.logger.info({ event: 'await-booting', workers: booting }, `waiting for ${booting.length} worker(s) to finish booting before planning`)
+  while (booting.length && Date.now() < deadline) {
+    await sleep(DEFAULTS.pollIntervalMs * 4)
+    booting = bootingWorkers(resolved, resolved.adapter.workers(resolved.target))
+  }
+  for (const b of booting) {
+    const line = `still booting after ${formatMs(DEFAULTS.readyTimeoutMs)}, so not signalled: ${b.why}`
+    out.logger.warn({ event: 'still-booting', ...b }, line)
+    out.progress(`warning: ${line}`)
+  }
+}
+
+async function stableList(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
   const viaProc = resolved.adapter.workers(resolved.target)
   let viaPs: Set<number>
   try {
@@ -392,22 +647,33 @@ async function select(workers: ProcInfo[], criteria: SelectionCriteria) {
   )
 }
 
-function releaseCheck(expected: string) {
+/**
+ * --expect-release: the new worker's RELEASE must be this. With preload_app on, a RELEASE that
+ * matches proves nothing: the hook reads the REVISION file when it reports, while the worker runs
+ * the code its master imported at start. Such a step fails, naming the cause.
+ */
+export function releaseCheck(expected: string, hazards: readonly Hazard[] = []) {
+  const preload = hazards.find((h) => h.id === 'preload-app' && h.severity === 'error')
   return (r: Readiness): string | null => {
-    if (r.release === expected) return null
+    const root = r.root ? ` (ROOT=${r.root})` : ''
+    if (r.release === expected) {
+      return preload
+        ? `reported RELEASE=${r.release}${root}, but that is what is on disk, not what it runs: it is a fork of a master that preloaded the app (preload_app), so it runs the code the master loaded when it started`
+        : null
+    }
     return r.release === null
-      ? `reported no RELEASE, expected ${JSON.stringify(expected)} (set ROLLING_RESTART_RELEASE or ship a REVISION file with the app)`
-      : `reported RELEASE=${r.release}, expected ${expected}`
+      ? `reported no RELEASE${root}, expected ${JSON.stringify(expected)} (set ROLLING_RESTART_RELEASE or ship a REVISION file with the app)`
+      : `reported RELEASE=${r.release}${root}, expected ${expected}`
   }
 }
 
-function checkPermission(pid: number, what: string): void {
+export function checkPermission(pid: number, what: string): void {
   if (signal(pid, 0) === 'denied') {
     throw new TargetError(`not permitted to signal ${what} (pid ${pid}): run rolling-restart as the server's user or as root`, 'denied')
   }
 }
 
-function flagsForMessage(f: RawTargetFlags): string {
+export function flagsForMessage(f: RawTargetFlags): string {
   if (f.group !== undefined) return `--group ${f.group}`
   if (f.pidfile !== undefined) return `--pidfile ${f.pidfile}`
   return `--master ${f.master}`

@@ -93,7 +93,8 @@ for (const f of failures) {
     swapApp(appDir, f.fixture, { revision: 'bad' })
 
     const load = startLoad({ port: server.port, concurrency: 4, maxDurationMs: 60_000 })
-    const run = await runCli([...flags, ...f.extra, '--json'])
+    // --no-preflight: the point is to see the new worker itself fail (test/integration/preflight.test.ts shows the preflight catching it)
+    const run = await runCli([...flags, ...f.extra, '--no-preflight', '--json'])
     const traffic = await load.stop()
 
     t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-1500) })
@@ -133,7 +134,8 @@ for (const f of failures) {
 t.test('a worker that crashes while importing makes Gunicorn halt the master: said so, exit 4', async (t) => {
   const { appDir, server, flags } = await setup(t, { name: 'crash-import', workers: 2 })
   swapApp(appDir, 'crash_on_import')
-  const run = await runCli([...flags, '--json'])
+  // without the preflight (which would catch this before touching a worker: preflight.test.ts)
+  const run = await runCli([...flags, '--no-preflight', '--json'])
   t.equal(run.code, 4)
   const report = run.json as Report
   t.equal(report.aborted?.reason, 'master-gone')
