@@ -8,6 +8,8 @@ import { addOutputOptions, addTargetOptions } from './commands/common.js'
 import { addRestartOptions, restartCommand, type RestartFlags } from './commands/restart.js'
 import { statusCommand, type StatusFlags } from './commands/status.js'
 import { resumeCommand, type ResumeFlags } from './commands/resume.js'
+import { addDeployOptions, deployCommand, type DeployFlags } from './commands/deploy.js'
+import { addDoctorOptions, doctorCommand, type DoctorFlags } from './commands/doctor.js'
 import { addDemoOptions, demoCommand, type DemoFlags } from './commands/demo.js'
 import { addSwitchOptions, switchCommand, type SwitchFlags } from './commands/switch.js'
 import { addModeOptions, modeCommand, type ModeFlags } from './commands/mode.js'
@@ -56,6 +58,24 @@ export function buildProgram(ctx: RunContext): Command {
     .action(async (f: ResumeFlags) => {
       ctx.code = await resumeCommand(f)
     })
+
+  addDeployOptions(program.command('deploy').description('point ROOT/current at releases/NAME and roll every worker onto it; on failure, point it back and restart the replaced workers'), 'deploy').action(
+    async (f: DeployFlags) => {
+      ctx.code = await deployCommand(f, 'deploy', ctx.interrupt)
+    },
+  )
+
+  addDeployOptions(program.command('rollback').description('go back to the release before the live one: the same walk as deploy'), 'rollback').action(
+    async (f: DeployFlags) => {
+      ctx.code = await deployCommand(f, 'rollback', ctx.interrupt)
+    },
+  )
+
+  addDoctorOptions(addTargetOptions(program.command('doctor').description('list what would make a rolling restart of this group unsafe or impossible, each with its fix (exit 1 when one is an error)'))).action(
+    async (f: DoctorFlags) => {
+      ctx.code = await doctorCommand(f)
+    },
+  )
 
   addDemoOptions(program.command('demo').description('the whole thing on a bundled app: start Gunicorn, put load on it, roll every worker, show what the clients saw, clean up'))
     .action(async (f: DemoFlags) => {
