@@ -211,6 +211,36 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+export interface SignalMasks {
+  /** signals with a handler installed (SigCgt), bit n-1 for signal n */
+  caught: bigint
+  /** signals set to SIG_IGN (SigIgn) */
+  ignored: bigint
+}
+
+/** The caught and ignored signal masks from /proc/PID/status, or null when the process is gone. */
+export function readSignalMasks(pid: number): SignalMasks | null {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return null
+  }
+  const caught = /^SigCgt:\s*([0-9a-f]+)$/im.exec(text)
+  const ignored = /^SigIgn:\s*([0-9a-f]+)$/im.exec(text)
+  if (!caught || !ignored) return null
+  return { caught: BigInt(`0x${caught[1]}`), ignored: BigInt(`0x${ignored[1]}`) }
+}
+
+/** Where file descriptor `fd` of `pid` points (a path, `pipe:[...]`, `socket:[...]`), or null. */
+export function readFdTarget(pid: number, fd: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`)
+  } catch {
+    return null
+  }
+}
+
 /** The effective uid and gid of a process (/proc/PID/status), or null when it is gone. */
 export function readOwner(pid: number): { uid: number; gid: number } | null {
   let text: string

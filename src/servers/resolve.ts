@@ -25,22 +25,30 @@ export interface Resolved {
 export function describeTargetFlags(opts: TargetOptions): string {
   if (opts.master !== undefined) return `--master ${opts.master}`
   if (opts.pidfile !== undefined) return `--pidfile ${opts.pidfile}`
+  if (opts.group === undefined && opts.apachePidfile !== undefined) return `--apache-pidfile ${opts.apachePidfile}`
   return `--group ${opts.group}`
 }
 
 export function validateTargetOptions(opts: TargetOptions): void {
-  const given = [opts.group !== undefined, opts.pidfile !== undefined, opts.master !== undefined].filter(Boolean).length
+  const given = [opts.group !== undefined, opts.pidfile !== undefined, opts.master !== undefined, opts.apachePidfile !== undefined].filter(Boolean).length
   if (given === 0) {
     throw new UsageError('name the server to restart: --group NAME (e.g. --group app:blue), --pidfile FILE or --master PID')
   }
   if (opts.pidfile !== undefined && opts.master !== undefined) {
     throw new UsageError('--pidfile and --master both name the master: give only one')
   }
+  if (opts.apachePidfile !== undefined && (opts.pidfile !== undefined || opts.master !== undefined)) {
+    throw new UsageError('--apache-pidfile and --pidfile/--master all name the Apache parent: give only one')
+  }
+  if (opts.apachePidfile !== undefined && opts.server !== 'auto' && opts.server !== 'mod_wsgi') {
+    throw new UsageError(`--apache-pidfile is for Apache mod_wsgi groups, not --server ${opts.server}: drop one of the two`)
+  }
 }
 
 export function resolveTarget(opts: TargetOptions): Resolved {
   validateTargetOptions(opts)
-  const kinds = opts.server === 'auto' ? (Object.keys(ADAPTERS) as ServerKind[]) : [opts.server]
+  // --apache-pidfile can only mean mod_wsgi
+  const kinds: ServerKind[] = opts.server !== 'auto' ? [opts.server] : opts.apachePidfile !== undefined ? ['mod_wsgi'] : (Object.keys(ADAPTERS) as ServerKind[])
   const found: Resolved[] = []
   for (const kind of kinds) {
     const adapter = ADAPTERS[kind]
@@ -49,7 +57,9 @@ export function resolveTarget(opts: TargetOptions): Resolved {
       found.push({
         adapter,
         target,
-        picked: opts.server === 'auto' ? `auto picked ${adapter.label}: ${target.description}` : `${adapter.label}: ${target.description}`,
+        picked:
+          (opts.server === 'auto' ? `auto picked ${adapter.label}: ${target.description}` : `${adapter.label}: ${target.description}`) +
+          (typeof target.meta.found === 'string' ? ` (${target.meta.found})` : ''),
       })
     }
   }
@@ -64,9 +74,13 @@ export function resolveTarget(opts: TargetOptions): Resolved {
   const servers = kinds.map((k) => ADAPTERS[k].label).join(', ')
   const hints: string[] = []
   if (opts.group !== undefined) {
-    if (kinds.includes('gunicorn')) hints.push(`a Gunicorn master titled 'gunicorn: master [${opts.group}]' (proc_name = ${opts.group}; titles need python3-setproctitle)`)
-    if (kinds.includes('mod_wsgi')) hints.push(`mod_wsgi daemon processes titled '(wsgi:${opts.group})' (is display-name=%{GROUP} set on WSGIDaemonProcess ${opts.group}?)`)
-    if (kinds.includes('uwsgi')) hints.push(`a uWSGI master named ${opts.group} (procname-master)`)
+    const generic: Record<ServerKind, string> = {
+      gunicorn: `a Gunicorn master titled 'gunicorn: master [${opts.group}]' (proc_name = ${opts.group}; titles need python3-setproctitle)`,
+      mod_wsgi: `mod_wsgi daemon processes titled '(wsgi:${opts.group})' (is display-name=%{GROUP} set on WSGIDaemonProcess ${opts.group}?)`,
+      uwsgi: `a uWSGI master named ${opts.group} (procname-master)`,
+    }
+    // an adapter that can say more (what runs instead, what the configuration lacks) says it
+    for (const k of kinds) hints.push(ADAPTERS[k].notFoundHint?.(opts) ?? generic[k])
   }
   throw new TargetError(
     `no ${servers} group found for ${what}` + (hints.length ? `. Looked for ${hints.join('; ')}. Or name the master with --pidfile FILE or --master PID` : ''),
