@@ -102,6 +102,10 @@ t.test('rolls app:blue under load: every process replaced, no failed request, ap
   t.ok(traffic.total > 30, `load on /blue/ ran during the roll (${traffic.total} requests, p99 ${traffic.p99} ms)`)
   t.equal(traffic.failed, 0, `no failed request on /blue/: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.equal(greenTraffic.failed, 0, 'no failed request on /green/')
+
+  const byPidfile = await runCli(['status', '--pidfile', a.pidFile, '--group', 'app:green', '--state-dir', tempDir(t, 'state2'), '--json'])
+  t.equal(byPidfile.code, 0, "auto finds app:green through Apache's PidFile", { stderr: byPidfile.stderr.slice(-1000) })
+  t.match(byPidfile.json, { server: 'mod_wsgi', group: 'app:green', masterPid: a.parentPid })
 })
 
 t.test('a new app:blue release that fails its status check stops the roll after one process', async (t) => {

@@ -80,6 +80,10 @@ t.test('rolls 3 lazy-apps workers under load: all replaced, no failed request', 
   t.ok(traffic.total > 30, `the load ran during the roll (${traffic.total} requests, p99 ${traffic.p99} ms)`)
   t.equal(traffic.failed, 0, `no failed request: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.notMatch(readFileSync(u.logFile, 'utf8'), /DAMN ! worker/, 'uWSGI never lost a worker ungracefully')
+
+  const byPidfile = await runCli(['status', '--pidfile', u.pidfile, ...withoutNotify(flags).slice(2), '--json'])
+  t.equal(byPidfile.code, 0, 'auto finds the same master by its pidfile', { stderr: byPidfile.stderr.slice(-1000) })
+  t.match(byPidfile.json, { server: 'uwsgi', group: procname, masterPid: u.masterPid })
 })
 
 t.test('a new release that fails its status check stops after one worker; the others are untouched', async (t) => {
