@@ -46,6 +46,8 @@ import {
   addRollOptions,
   baseReport,
   checkPermission,
+  interrupted,
+  Interrupted,
   openListener,
   parseRestartFlags,
   preflightStep,
@@ -120,6 +122,9 @@ export async function deployCommand(flags: DeployFlags, action: DeployAction, in
   const out = createOutput({ logFile: flags.logFile, format: logFormat(flags.logFormat) })
   try {
     return await deploy(flags, action, plan, keep, layout, out, interrupt)
+  } catch (err) {
+    if (err instanceof Interrupted) return interrupted(err, out)
+    throw err
   } finally {
     out.flush()
   }
@@ -179,7 +184,7 @@ async function deploy(
       }
 
       // 1. preflight the new release, from its own directory: `current` has not moved yet
-      const verdict = await preflightStep(resolved, plan, out, { layout, dir: newDir })
+      const verdict = await preflightStep(resolved, plan, out, { layout, dir: newDir }, interrupt)
       report.preflight = verdict?.report ?? null
       if (verdict?.failure) {
         if (verdict.failure.kind === 'could-not-run') {
@@ -258,8 +263,15 @@ async function deploy(
       const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
       const message =
         `${action} of ${name} failed after ${report.replaced.length} of ${workers.length} workers: ${a.message}. ${back.report.message}`
-      recordOutcome(dir, resolved, outcome, { reason: a.reason, message, untouched: outcome.untouched })
-      if (back.outcome) recordOutcome(dir, resolved, back.outcome, { reason: a.reason, message, untouched: outcome.untouched, replaced: replacedEntries(outcome) })
+      const er = { reason: a.reason, message, untouched: outcome.untouched, replaced: replacedEntries(outcome) }
+      recordOutcome(dir, resolved, outcome, er)
+      if (back.outcome) {
+        // a good rollback roll must not clear the surplus the failed roll (or an earlier one) left
+        const surplus = (prior?.surplus ?? 0) + outcome.surplus + back.outcome.surplus
+        recordOutcome(dir, resolved, back.outcome, er, (s) => {
+          s.surplus = surplus
+        })
+      }
       return failed(flags, report, out, { reason: a.reason, message, untouched: outcome.untouched }, target.group)
     } finally {
       await listener.close()

@@ -159,6 +159,9 @@ export async function restartCommand(flags: RestartFlags, interrupt?: AbortSigna
   const out = createOutput({ logFile: flags.logFile, format: logFormat(flags.logFormat) })
   try {
     return await restart(flags, plan, out, interrupt)
+  } catch (err) {
+    if (err instanceof Interrupted) return interrupted(err, out)
+    throw err
   } finally {
     out.flush()
   }
@@ -210,7 +213,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
     let outcome: RollOutcome
     let preflight: PreflightReport | null
     try {
-      const verdict = await preflightStep(resolved, plan, out)
+      const verdict = await preflightStep(resolved, plan, out, undefined, interrupt)
       preflight = verdict?.report ?? null
       if (verdict?.failure) {
         return preflightFailed(flags, dir, resolved, plan, workers, selection.skipped, verdict, out)
@@ -235,6 +238,15 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
   } finally {
     lock.release()
   }
+}
+
+/** Ctrl-C / SIGTERM before any worker was touched: exit 130, nothing recorded against the group. */
+export class Interrupted extends Error {}
+
+export function interrupted(err: Interrupted, out: Output): 130 {
+  out.logger.warn({ event: 'interrupted' }, err.message)
+  process.stderr.write(`rolling-restart: ${err.message}\n`)
+  return 130
 }
 
 /** Resolve the target (with --server-config) and check the strategy fits the server. */
@@ -290,7 +302,13 @@ export function openListener(flags: RestartFlags, out: Output): Promise<Readines
  * Load the app in a throwaway interpreter, the way the workers will. null with --no-preflight; a
  * skipped report when the app spec is unknown (logged as a warning). `release`: a deploy's new release.
  */
-export async function preflightStep(resolved: Resolved, plan: RestartPlan, out: Output, release?: ReleaseUnderTest): Promise<PreflightVerdict | null> {
+export async function preflightStep(
+  resolved: Resolved,
+  plan: RestartPlan,
+  out: Output,
+  release?: ReleaseUnderTest,
+  interrupt?: AbortSignal,
+): Promise<PreflightVerdict | null> {
   if (plan.preflight === null) {
     out.logger.info({ event: 'preflight-off' }, 'preflight off (--no-preflight)')
     return null
@@ -304,7 +322,11 @@ export async function preflightStep(resolved: Resolved, plan: RestartPlan, out: 
   const inv = p.invocation
   out.logger.info({ event: 'preflight-start', spec: inv.spec, chdir: inv.chdir, python: inv.python, uid: inv.uid, sources: p.sources }, `preflight: loading ${inv.spec} in ${inv.chdir}`)
   out.progress(`preflight: loading ${inv.spec} in ${inv.chdir} with ${inv.python} ...`)
-  const verdict = preflightVerdict(p, await runPreflight(inv))
+  const verdict = preflightVerdict(p, await runPreflight(inv, interrupt))
+  if (interrupt?.aborted) {
+    out.logger.warn({ event: 'preflight-interrupted' }, 'interrupted during the preflight; nothing was touched')
+    throw new Interrupted('interrupted during the preflight; no worker was touched')
+  }
   const r = verdict.report
   if (verdict.failure) {
     out.logger.error({ event: 'preflight-failed', ...r, kind: verdict.failure.kind }, verdict.failure.message)

@@ -80,7 +80,8 @@ export function preflightArgs(inv: PreflightInvocation): string[] {
   return args
 }
 
-export function runPreflight(inv: PreflightInvocation): Promise<PreflightResult> {
+/** Run it; `abort` (Ctrl-C to rolling-restart) kills it and whatever it started. */
+export function runPreflight(inv: PreflightInvocation, abort?: AbortSignal): Promise<PreflightResult> {
   const started = Date.now()
   return new Promise((resolveResult) => {
     let stdout = ''
@@ -110,6 +111,7 @@ export function runPreflight(inv: PreflightInvocation): Promise<PreflightResult>
       timedOut = true
       kill()
     }, inv.timeoutMs + 5_000)
+    abort?.addEventListener('abort', kill, { once: true })
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       if (stdout.length < MAX_OUTPUT) stdout += d
     })
@@ -120,6 +122,7 @@ export function runPreflight(inv: PreflightInvocation): Promise<PreflightResult>
       if (settled) return
       settled = true
       clearTimeout(timer)
+      abort?.removeEventListener('abort', kill)
       // the preflight os._exit()s; anything it left in its group goes with it
       kill()
       const fields = parsePreflightOutput(stdout)
