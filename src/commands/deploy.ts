@@ -142,7 +142,7 @@ async function deploy(
   const before = readCurrent(layout)
   const dir = stateDir(flags)
   const resolved = resolveForRun(flags, plan, out)
-  const { adapter, target } = resolved
+  const { target } = resolved
   const key = stateKey(target.server, target.group)
   const lock = acquireLock(dir, key, target.group)
   try {

@@ -16,6 +16,8 @@ export interface Readiness {
   release: string | null
   root: string | null
   bootMs: number | null
+  /** PRELOAD=1: forked from a master that preloaded the app (Gunicorn preload_app), so it runs the master's code */
+  preload: boolean
   /** present and verified when a secret was configured; present, unchecked, otherwise */
   mac: string | null
 }
@@ -133,6 +135,7 @@ export function parseDatagram(buf: Buffer, opts: ParseOptions = {}): ParseResult
       release: emptyToNull(fields.get('RELEASE')),
       root: emptyToNull(fields.get('ROOT')),
       bootMs,
+      preload: fields.get('PRELOAD') === '1',
       mac: macLine?.value ?? null,
     },
   }
@@ -160,7 +163,7 @@ export function isReady(r: Readiness | BareStatus): boolean {
 
 /** Encode a datagram the way the Python hook does (used by tests, the demo and the benchmark). */
 export function encodeDatagram(
-  fields: { ready: boolean; pid: number; ppid?: number; group?: string; status?: string; release?: string; root?: string; bootMs?: number },
+  fields: { ready: boolean; pid: number; ppid?: number; group?: string; status?: string; release?: string; root?: string; preload?: boolean; bootMs?: number },
   secret?: Buffer | null,
 ): Buffer {
   const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, ' ')
@@ -170,6 +173,7 @@ export function encodeDatagram(
   if (fields.status !== undefined) lines.push(`STATUS=${clean(fields.status)}`)
   if (fields.release !== undefined) lines.push(`RELEASE=${clean(fields.release)}`)
   if (fields.root !== undefined) lines.push(`ROOT=${clean(fields.root)}`)
+  if (fields.preload) lines.push('PRELOAD=1')
   if (fields.bootMs !== undefined) lines.push(`BOOT_MS=${fields.bootMs}`)
   let body = Buffer.from(lines.join('\n') + '\n', 'utf8')
   if (secret) body = Buffer.concat([body, Buffer.from(`MAC=${computeMac(secret, body)}\n`, 'utf8')])

@@ -8,9 +8,10 @@
  * same directory and renamed over it, so any process resolving `current` sees the old target or
  * the new one, never a missing link.
  */
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs'
+import { lstatSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path'
 import { UsageError } from '../errors.js'
+import { fsyncDirectory } from '../fs-sync.js'
 
 export interface ReleaseLayout {
   root: string
@@ -170,18 +171,6 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory()
   } catch {
     return false
-  }
-}
-
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
 

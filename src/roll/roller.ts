@@ -326,6 +326,14 @@ class Roller {
         newPid,
       )
     }
+    if (v.kind === 'full' && this.opts.checkRelease && v.preload) {
+      throw new StepFailure(
+        'wrong-release',
+        `new worker ${newPid} reported PRELOAD=1: it was forked from a master that preloaded the app (preload_app), so it runs the code the master ` +
+          `imported when it started, whatever RELEASE=${v.release ?? '(none)'} on disk says. Likely cause: ${adapter.wrongReleaseHint(target)}`,
+        newPid,
+      )
+    }
     if (v.kind === 'full' && this.opts.checkRelease) {
       const why = this.opts.checkRelease(v)
       if (why) throw new StepFailure('wrong-release', `new worker ${newPid} ${why}. Likely cause: ${adapter.wrongReleaseHint(target)}`, newPid)

@@ -3,8 +3,9 @@
  * fsync it, rename it over the old one, fsync the directory), so a crash never leaves half a file.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { TargetError, UsageError } from '../errors.js'
+import { fsyncDirectory } from '../fs-sync.js'
 
 export interface WorkerRecord {
   pid: number
@@ -203,18 +204,5 @@ export function writeFileAtomic(path: string, content: string | Buffer, mode = 0
     }
     throw err
   }
-  fsyncDir(path)
-}
-
-function fsyncDir(path: string): void {
-  const dir = path.slice(0, Math.max(path.lastIndexOf('/'), 1))
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
+  fsyncDirectory(dirname(path))
 }

@@ -27,6 +27,7 @@ import {
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { TargetError, UsageError } from '../errors.js'
+import { fsyncDirectory } from '../fs-sync.js'
 
 export interface Replaced {
   path: string
@@ -116,7 +117,7 @@ export function replaceFile(path: string, content: string, opts: ReplaceOptions)
     if (code === 'EACCES' || code === 'EPERM') throw new TargetError(`${flag} ${path}: not permitted to replace it (${code})`, 'denied')
     throw err
   }
-  fsyncDir(dir)
+  fsyncDirectory(dir)
   return { path, inode, previousInode: old ? old.ino : null, previousMtimeMs: old ? old.mtimeMs : null, mtimeMs, bytes: bytes.length }
 }
 
@@ -125,17 +126,5 @@ function unlinkQuietly(path: string): void {
     unlinkSync(path)
   } catch {
     // already gone
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is atomic all the same
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
