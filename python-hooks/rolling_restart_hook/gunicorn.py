@@ -78,7 +78,11 @@ def notify_worker(worker):
         # A worker without .wsgi is reported as a failed probe (READY=0), not skipped:
         # the supervisor is waiting for this worker and should learn why it failed.
         app = getattr(worker, "wsgi", None)
-        return _notify.notify(app, group=group, ppid=ppid, app_file=_module_file_from_uri(worker))
+        # With preload_app the worker runs what the master imported when it started; RELEASE and
+        # ROOT, read from disk now, would describe new code the worker does not run. Say so.
+        extra = {"PRELOAD": "1"} if getattr(cfg, "preload_app", False) is True else None
+        return _notify.notify(app, group=group, ppid=ppid, app_file=_module_file_from_uri(worker),
+                              extra=extra)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:

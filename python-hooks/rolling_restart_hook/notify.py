@@ -23,7 +23,7 @@ DEFAULT_NOTIFY = ("127.0.0.1", 4012)
 DEFAULT_STATUS_PATH = "/_status"
 DEFAULT_PROBE_TIMEOUT = 10.0
 MAX_DATAGRAM_BYTES = 2048
-FIELD_ORDER = ("READY", "PID", "PPID", "GROUP", "STATUS", "RELEASE", "ROOT", "BOOT_MS")
+FIELD_ORDER = ("READY", "PID", "PPID", "GROUP", "STATUS", "RELEASE", "ROOT", "PRELOAD", "BOOT_MS")
 USER_AGENT = "rolling-restart-probe"
 LOG_PREFIX = "rolling-restart-hook: "
 
@@ -473,8 +473,11 @@ def _safely(what, function, *args):
 # the entry point
 
 
-def collect(app, group=None, ppid=None, app_file=None, timeout=None):
-    """Probe ``app`` and return the datagram fields (no sending)."""
+def collect(app, group=None, ppid=None, app_file=None, timeout=None, extra=None):
+    """Probe ``app`` and return the datagram fields (no sending).
+
+    ``extra`` adds server-specific fields (the Gunicorn hook sends PRELOAD=1).
+    """
     ok, status = probe(app, timeout)
     env_group = (os.environ.get("ROLLING_RESTART_GROUP") or "").strip()
     directory = _safely("the application directory", app_directory, app, app_file)
@@ -488,10 +491,13 @@ def collect(app, group=None, ppid=None, app_file=None, timeout=None):
         "ROOT": _safely("the code root", os.path.realpath, directory) if directory else None,
         "BOOT_MS": str(process_age_ms()),
     }
+    for key, value in (extra or {}).items():
+        if key in FIELD_ORDER and key not in fields:
+            fields[key] = value
     return dict((k, v) for k, v in fields.items() if v is not None)
 
 
-def notify(app, group=None, ppid=None, app_file=None):
+def notify(app, group=None, ppid=None, app_file=None, extra=None):
     """Probe ``app`` in-process and send one readiness datagram.
 
     ``group`` and ``ppid`` come from the server adapter (ROLLING_RESTART_GROUP
@@ -504,7 +510,7 @@ def notify(app, group=None, ppid=None, app_file=None):
     try:
         if SUPPRESSED:
             return None
-        fields = collect(app, group, ppid, app_file)
+        fields = collect(app, group, ppid, app_file, extra=extra)
         summary = "pid %s READY=%s %s" % (
             fields["PID"], fields["READY"], _sanitize(fields.get("STATUS", "")))
         address = parse_notify(os.environ.get("ROLLING_RESTART_NOTIFY"))

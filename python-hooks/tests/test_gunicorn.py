@@ -47,6 +47,13 @@ class GunicornHookTest(HookTestCase):
         self.assertEqual(fields["GROUP"], "app:blue")
         self.assertEqual(fields["STATUS"], "200 OK")
 
+    def test_preload_app_is_reported(self):
+        receiver = self.receiver()
+        hook.post_worker_init(fake_worker(cfg=types.SimpleNamespace(proc_name="app", preload_app=True)))
+        self.assertEqual(parse(receiver.receive())["PRELOAD"], "1")
+        hook.post_worker_init(fake_worker(cfg=types.SimpleNamespace(proc_name="app", preload_app=False)))
+        self.assertNotIn("PRELOAD", parse(receiver.receive()))
+
     def test_failing_status_page_is_reported(self):
         receiver = self.receiver()
 

@@ -58,6 +58,15 @@ t.test('preload_app: --expect-release fails the first step, and doctor names the
   const b = blind.json as DoctorReport
   t.notOk(b.hazards.some((h) => h.id === 'preload-app'))
   t.match(b.hazards.find((h) => h.id === 'config-unknown'), { severity: 'warning', message: /preload_app.*process title/, fix: /--server-config/ })
+
+  // ... but the workers themselves say so: the hook sends PRELOAD=1, so the release check fails without the config file too
+  t.equal((await runCli(['resume', ...target])).code, 0)
+  const titled = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--expect-release', 'r2', '--no-preflight', '--json'])
+  t.equal(titled.code, 4, 'exit 4 without --server-config', { stderr: titled.stderr.slice(-2000) })
+  const tr = titled.json as { aborted: { reason: string; message: string }; replaced: unknown[] }
+  t.equal(tr.aborted.reason, 'wrong-release')
+  t.match(tr.aborted.message, /PRELOAD=1: it was forked from a master that preloaded the app/)
+  t.same(tr.replaced, [])
 })
 
 t.test('a server whose environment is readable (SPT_NOENV=1): where its datagrams go, whether it can import the hook, the port', async (t) => {

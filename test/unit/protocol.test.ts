@@ -39,6 +39,15 @@ t.test('READY=0 and non-2xx statuses are parsed but not ready', async (t) => {
   t.ok(r2.ok && r2.value.statusCode === null && !isReady(r2.value))
 })
 
+t.test('PRELOAD=1 marks a worker forked from a preloading master', async (t) => {
+  const r = parseDatagram(Buffer.from('READY=1\nPID=9\nRELEASE=r2\nPRELOAD=1\n'))
+  t.ok(r.ok && r.value.kind === 'full' && r.value.preload)
+  const plain = parseDatagram(Buffer.from(full))
+  t.ok(plain.ok && plain.value.kind === 'full' && !plain.value.preload)
+  const round = parseDatagram(encodeDatagram({ ready: true, pid: 3, preload: true }))
+  t.ok(round.ok && round.value.kind === 'full' && round.value.preload, 'encode writes it')
+})
+
 t.test('optional fields may be absent; unknown keys are ignored', async (t) => {
   const r = parseDatagram(Buffer.from('READY=1\nPID=42\nFUTURE_FIELD=x\n'))
   t.ok(r.ok)
