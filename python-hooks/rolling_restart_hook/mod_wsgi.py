@@ -28,19 +28,10 @@ most one datagram is sent per process, even if the script is reloaded.
 """
 
 import os
-import sys
 
 from . import notify as _notify
 
 _sent_by_pid = None
-
-
-def _caller_file(depth=2):
-    try:
-        path = sys._getframe(depth).f_globals.get("__file__")
-    except Exception:
-        return None
-    return path if isinstance(path, str) else None
 
 
 def _process_group():
@@ -58,7 +49,7 @@ def notify_ready(application):
     try:
         if _sent_by_pid == os.getpid() or _notify.SUPPRESSED:
             return application
-        app_file = _caller_file()
+        app_file = _notify.caller_file()
         inside, group = _process_group()
         if inside and not group:
             _notify.log("pid %s: mod_wsgi embedded mode: readiness needs a WSGIDaemonProcess "

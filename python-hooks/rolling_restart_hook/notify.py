@@ -473,6 +473,16 @@ def _safely(what, function, *args):
 # the entry point
 
 
+def caller_file(depth=2):
+    """The ``__file__`` of the code that called our caller (the WSGI script ending in
+    ``notify_ready(application)``), or None."""
+    try:
+        path = sys._getframe(depth).f_globals.get("__file__")
+    except Exception:
+        return None
+    return path if isinstance(path, str) else None
+
+
 def collect(app, group=None, ppid=None, app_file=None, timeout=None, extra=None):
     """Probe ``app`` and return the datagram fields (no sending).
 

@@ -39,14 +39,6 @@ from . import notify as _notify
 _sent_by_pid = None
 
 
-def _caller_file(depth=2):
-    try:
-        path = sys._getframe(depth).f_globals.get("__file__")
-    except Exception:
-        return None
-    return path if isinstance(path, str) else None
-
-
 def _option(uwsgi, name):
     value = getattr(uwsgi, "opt", {}).get(name)
     if isinstance(value, list):
@@ -116,7 +108,7 @@ def notify_ready(application):
     if _notify.SUPPRESSED:  # loaded by the preflight command: nothing to report
         return application
     try:
-        app_file = _caller_file()
+        app_file = _notify.caller_file()
         try:
             import uwsgi  # only importable inside uWSGI
         except ImportError:

@@ -13,7 +13,7 @@
  * Apache parent then starts a replacement with the same title. There is no way to ask for one more
  * process, so no surge.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { TargetError } from '../errors.js'
 import { allProcesses, childrenOf, mappedFiles, procInfo, readEnviron, readExe, type ProcInfo } from '../proc/procfs.js'
@@ -30,6 +30,7 @@ import {
 import { readPidfile } from './gunicorn.js'
 import { HOOK_LOG_PREFIX, clip, readTail } from './log-tail.js'
 import type { AppSpec, Hazard, ServerAdapter, Target, TargetOptions } from './types.js'
+import { scriptHasHook } from './script-hook.js'
 
 const TITLE_START = '(wsgi:'
 const HOOK_LINE = 'from rolling_restart_hook.mod_wsgi import notify_ready; notify_ready(application)'
@@ -347,21 +348,13 @@ interface GroupFacts {
   unreadableScripts: ScriptDef[]
 }
 
-function hasHook(path: string): boolean | null {
-  try {
-    return /notify_ready/.test(readFileSync(path, 'utf8'))
-  } catch {
-    return null
-  }
-}
-
 function groupFacts(target: Target): GroupFacts {
   const cfg = configOf(target.masterPid)
   if (!cfg || cfg.files.length === 0) {
     return { cfg, errorLog: null, defined: false, scripts: [], preloaded: [], routedOnly: [], withoutHook: [], unreadableScripts: [] }
   }
   const { scripts, preloaded, routedOnly } = scriptsOf(cfg, target.group)
-  const checked = (preloaded.length ? preloaded : scripts).map((s) => ({ s, hook: hasHook(s.path) }))
+  const checked = (preloaded.length ? preloaded : scripts).map((s) => ({ s, hook: scriptHasHook(s.path) }))
   return {
     cfg,
     errorLog: errorLogOf(cfg, target.group),

@@ -15,7 +15,7 @@
  * master reloads everything unless die-on-term; SIGINT stops it. There is no way to ask the master
  * for one more worker on demand, so no surge.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import { TargetError, UsageError } from '../errors.js'
 import {
@@ -35,6 +35,7 @@ import { HOOK_LOG_PREFIX, clip, readTail } from './log-tail.js'
 import { interpreterOfLibpython } from './mod-wsgi.js'
 import type { AppSpec, Hazard, ServerAdapter, Target, TargetOptions } from './types.js'
 import { addEnvOptions, boolOption, emptyOptions, lastValue, parseCommandLine, readIni, type UwsgiOptions } from './uwsgi-options.js'
+import { scriptHasHook } from './script-hook.js'
 
 const WORKER_TITLE = /uWSGI worker \d+\b/
 const OTHER_TITLE = /uWSGI (mule|spooler|http|https|fastrouter|rawrouter|sslrouter|forkrouter|cron|Emperor)\b/
@@ -323,14 +324,6 @@ function scriptOf(o: UwsgiOptions): string | null {
   return lastValue(o, 'wsgi-file') ?? lastValue(o, 'file')
 }
 
-function hookPresent(path: string): boolean | null {
-  try {
-    return /notify_ready/.test(readFileSync(path, 'utf8'))
-  } catch {
-    return null
-  }
-}
-
 function noReadyHint(target: Target): string {
   const facts = factsOf(target)
   const causes: string[] = []
@@ -347,7 +340,7 @@ function noReadyHint(target: Target): string {
     causes.push(`the hook in worker ${newest?.pid} logged "${clip(ev.hook)}"`)
   }
   const script = scriptOf(facts.options)
-  if (script && hookPresent(script) === false) causes.push(`${script} has no notify_ready line: end it with \`${HOOK_LINE}\``)
+  if (script && scriptHasHook(script) === false) causes.push(`${script} has no notify_ready line: end it with \`${HOOK_LINE}\``)
   // Where the hook sends matters when nothing more specific was found, or when the hook says where it sent.
   if (causes.length === 0 || ev?.hook) {
     if (!script) causes.push(`check that the WSGI module ends with \`${HOOK_LINE}\``)
@@ -429,7 +422,7 @@ function hazards(target: Target): Hazard[] {
     })
   }
   const script = scriptOf(facts.options)
-  if (script && hookPresent(script) === false) {
+  if (script && scriptHasHook(script) === false) {
     out.push({
       id: 'hook-missing',
       severity: 'error',
