@@ -38,8 +38,7 @@ import {
 } from '../release/layout.js'
 import { removeRelease, selectPrunable } from '../release/prune.js'
 import type { Resolved } from '../servers/resolve.js'
-import { acquireLock } from '../state/lock.js'
-import { readState, stateKey, type ReleaseHistoryEntry, type ReplacedEntry } from '../state/state-file.js'
+import { readState, type ReleaseHistoryEntry, type ReplacedEntry } from '../state/state-file.js'
 import { addOutputOptions, addTargetOptions, logFormat, printJson, stateDir } from './common.js'
 import {
   addPreflightOptions,
@@ -47,6 +46,7 @@ import {
   baseReport,
   checkPermission,
   interrupted,
+  lockGroup,
   Interrupted,
   openListener,
   parseRestartFlags,
@@ -143,8 +143,7 @@ async function deploy(
   const dir = stateDir(flags)
   const resolved = resolveForRun(flags, plan, out)
   const { target } = resolved
-  const key = stateKey(target.server, target.group)
-  const lock = acquireLock(dir, key, target.group)
+  const { key, lock } = lockGroup(dir, target, out)
   try {
     const prior = readState(dir, key)
     refuseInErrorResistance(prior, flags, target.group)

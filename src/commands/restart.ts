@@ -17,8 +17,8 @@ import { isOldestPrefix, selectWorkers, type SelectionCriteria } from '../roll/p
 import { roll, type RollOutcome } from '../roll/roller.js'
 import { readyMs } from '../roll/records.js'
 import { resolveTarget, type Resolved } from '../servers/resolve.js'
-import type { Hazard } from '../servers/types.js'
-import { acquireLock } from '../state/lock.js'
+import type { Hazard, Target } from '../servers/types.js'
+import { acquireLock, type Lock } from '../state/lock.js'
 import { readState, stateKey, updateState, type GroupState, type ReplacedEntry } from '../state/state-file.js'
 import { planPreflight, type PreflightOptions, type ReleaseUnderTest } from '../preflight/plan.js'
 import { runPreflight } from '../preflight/run.js'
@@ -167,16 +167,22 @@ export async function restartCommand(flags: RestartFlags, interrupt?: AbortSigna
   }
 }
 
+/** Take the group's lock (one run per group), saying so when it was left by a dead run. */
+export function lockGroup(dir: string, target: Target, out: Output): { key: string; lock: Lock } {
+  const key = stateKey(target.server, target.group)
+  const lock = acquireLock(dir, key, target.group)
+  if (lock.recoveredFrom) {
+    out.logger.warn({ event: 'lock-recovered', holder: lock.recoveredFrom }, `recovered the lock left by a dead run (pid ${lock.recoveredFrom.pid})`)
+  }
+  return { key, lock }
+}
+
 async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, interrupt?: AbortSignal): Promise<ExitCode | 130> {
   const dir = stateDir(flags)
   const resolved = resolveForRun(flags, plan, out)
   const { target } = resolved
-  const key = stateKey(target.server, target.group)
-  const lock = acquireLock(dir, key, target.group)
+  const { key, lock } = lockGroup(dir, target, out)
   try {
-    if (lock.recoveredFrom) {
-      out.logger.warn({ event: 'lock-recovered', holder: lock.recoveredFrom }, `recovered the lock left by a dead run (pid ${lock.recoveredFrom.pid})`)
-    }
     const prior = readState(dir, key)
     refuseInErrorResistance(prior, flags, target.group)
     const hazards = warnHazards(resolved, out)
