@@ -166,7 +166,7 @@ async function deploy(
     out.logger.info({ event: `${action}-start`, root: layout.root, release: name, live, workers: workers.map((w) => w.pid) }, `${verb} ${name} (live: ${live ?? 'none'})`)
     out.progress(`${verb} ${name} in ${layout.root} (live: ${live ?? 'none'})`)
 
-    const listener = await openListener(flags, out)
+    const listener = await openListener(plan, out)
     try {
       const report = baseReport(resolved, plan, workers, workers.map((w) => w.pid), []) as DeployReport
       report.deploy = {

@@ -7,7 +7,7 @@
  */
 import { resolve as resolvePath } from 'node:path'
 import type { Command } from 'commander'
-import { DEFAULTS, STRATEGIES, formatMs, parseChoice, parseDuration, parsePositiveInt, parseSize, type Strategy } from '../config.js'
+import { DEFAULTS, STRATEGIES, formatMs, parseChoice, parseDuration, parsePositiveInt, parseSize, type NotifyAddress, type Strategy } from '../config.js'
 import { EXIT, RefusedError, RollingRestartError, TargetError, UsageError, type ExitCode } from '../errors.js'
 import { createOutput, type Output } from '../output/logger.js'
 import { childrenViaPs, signal, sleep, usage, type ProcInfo } from '../proc/procfs.js'
@@ -102,6 +102,10 @@ export interface RestartPlan {
   expectRelease: string | null
   /** null with --no-preflight */
   preflight: PreflightOptions | null
+  notify: NotifyAddress
+  /** the HMAC key, or null without --secret-file / ROLLING_RESTART_SECRET_FILE */
+  secret: Buffer | null
+  acceptBareOk: boolean
 }
 
 /** Every flag checked before anything is looked up or touched. */
@@ -122,6 +126,9 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
       maxWorkers: f.maxWorkers !== undefined ? parsePositiveInt('--max-workers', f.maxWorkers) : undefined,
     },
     expectRelease: f.expectRelease ?? null,
+    notify: notifyAddress(f.notify),
+    secret: loadSecret(f.secretFile),
+    acceptBareOk: f.acceptBareOk ?? false,
     preflight:
       f.preflight === false
         ? null
@@ -215,7 +222,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
     checkPermission(target.masterPid, target.description)
     for (const w of selected) checkPermission(w.pid, `worker ${w.pid}`)
 
-    const listener = await openListener(flags, out)
+    const listener = await openListener(plan, out)
     let outcome: RollOutcome
     let preflight: PreflightReport | null
     try {
@@ -296,10 +303,8 @@ function warnHazards(resolved: Resolved, out: Output): Hazard[] {
   return hazards
 }
 
-export function openListener(flags: RestartFlags, out: Output): Promise<ReadinessListener> {
-  const notify = notifyAddress(flags.notify)
-  const secret = loadSecret(flags.secretFile)
-  return ReadinessListener.open(notify, { secret, acceptBareOk: flags.acceptBareOk ?? false }, (r) =>
+export function openListener(plan: RestartPlan, out: Output): Promise<ReadinessListener> {
+  return ReadinessListener.open(plan.notify, { secret: plan.secret, acceptBareOk: plan.acceptBareOk }, (r) =>
     out.event({ event: 'datagram-ignored', from: r.from, reason: r.reason, detail: r.detail }),
   )
 }
@@ -443,7 +448,7 @@ export async function rollTracked(r: TrackedRoll): Promise<RollOutcome> {
       drainTimeoutMs: r.plan.drainTimeoutMs,
       masterReactTimeoutMs: DEFAULTS.masterReactTimeoutMs,
       pollIntervalMs: DEFAULTS.pollIntervalMs,
-      acceptBareOk: r.flags.acceptBareOk ?? false,
+      acceptBareOk: r.plan.acceptBareOk,
       checkRelease: r.checkRelease,
       surplusToRetire: r.surplus,
     },

@@ -32,7 +32,7 @@ export function describeTargetFlags(opts: TargetOptions): string {
 export function validateTargetOptions(opts: TargetOptions): void {
   const given = [opts.group !== undefined, opts.pidfile !== undefined, opts.master !== undefined, opts.apachePidfile !== undefined].filter(Boolean).length
   if (given === 0) {
-    throw new UsageError('name the server to restart: --group NAME (e.g. --group app:blue), --pidfile FILE or --master PID')
+    throw new UsageError('name the server: --group NAME (e.g. --group app:blue), --pidfile FILE or --master PID')
   }
   if (opts.pidfile !== undefined && opts.master !== undefined) {
     throw new UsageError('--pidfile and --master both name the master: give only one')
