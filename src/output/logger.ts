@@ -3,13 +3,15 @@
  *
  * Where they go:
  *   --log-file FILE         JSON lines appended to FILE
- *   stderr is a terminal    readable progress lines (`[2/4] 5154 -> 5160 ready in 1.21 s`)
+ *   stderr is a terminal    readable progress lines (`[2/4] 5154 -> 5160 ready in 1.21 s`), and a live
+ *                           line below them with what is awaited and for how long (live-line.ts)
  *   stderr is not           JSON lines (cron, CI, systemd journal), unless --log-file took them
  *   --log-format json|text  forces the stderr format
  */
 import { pino, type Logger } from 'pino'
 import type { RollEvent } from '../roll/events.js'
 import { formatMs } from '../config.js'
+import { LiveLine } from './live-line.js'
 
 export type LogFormat = 'auto' | 'json' | 'text'
 
@@ -31,7 +33,10 @@ export function createOutput(opts: { logFile?: string | undefined; format: LogFo
   const logger = jsonDest
     ? pino({ base: { pid: process.pid, name: 'rolling-restart' }, timestamp: pino.stdTimeFunctions.isoTime }, jsonDest)
     : pino({ enabled: false })
-  const progress = textOnStderr && !opts.quiet ? (line: string) => process.stderr.write(line + '\n') : () => undefined
+  // the live line only where a person watches: a real terminal, not `--log-format text` into a pipe
+  const live = textOnStderr && !opts.quiet && process.stderr.isTTY === true ? new LiveLine(process.stderr) : null
+  const progress =
+    textOnStderr && !opts.quiet ? (line: string) => (live ? live.print(line) : process.stderr.write(line + '\n')) : () => undefined
   return {
     logger,
     progress,
@@ -40,8 +45,10 @@ export function createOutput(opts: { logFile?: string | undefined; format: LogFo
       logger[level](e, describe(e))
       const line = progressLine(e)
       if (line) progress(line)
+      live?.follow(e)
     },
     flush() {
+      live?.stop()
       jsonDest?.flushSync?.()
     },
   }

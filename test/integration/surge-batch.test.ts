@@ -167,6 +167,7 @@ t.test('a failed surge leaves its extra worker; the next good run hands it back'
 t.test('progress: readable lines on a terminal, JSON lines otherwise', async (t) => {
   const { flags } = await group(t, 'progress', 2, '0.3')
   // util-linux script(1) runs the CLI on a real pseudo-terminal
+  const piped = await runCli(flags)
   const tty = spawnSync('script', ['-qec', [process.execPath, binPath, ...flags].map((a) => `'${a}'`).join(' '), '/dev/null'], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -177,8 +178,9 @@ t.test('progress: readable lines on a terminal, JSON lines otherwise', async (t)
   t.match(tty.stdout, /\[2\/2\] \d+ -> \d+ ready in \d+(\.\d+)? (ms|s)/)
   t.match(tty.stdout, /done: 2 workers replaced in/)
   t.notMatch(tty.stdout, /"level":/, 'no JSON on the terminal')
+  t.match(tty.stdout, /\[\d\/2\] \d+: waiting for its replacement to report READY \d+/, 'a live line says what is awaited and for how long')
+  t.notMatch(piped.stderr ?? '', /\x1b\[2K/)
 
-  const piped = await runCli(flags)
   t.equal(piped.code, 0)
   const lines = piped.stderr.trim().split('\n')
   t.ok(lines.length > 5 && lines.every((l) => JSON.parse(l).level !== undefined), 'every stderr line is a pino JSON record when not a terminal')
