@@ -193,8 +193,17 @@ function targetOf(v: ApacheView, group: string, m: Extract<Match, { kind: 'found
       room: room(v),
       apacheArgv0: argv0(v.parent),
       found: `${m.pids.length} daemon process(es) titled '${m.shown.trimEnd()}'`,
+      processes: configuredProcesses(v.parent.pid, group),
     },
   }
+}
+
+/** `processes=` of the group's WSGIDaemonProcess (mod_wsgi runs one process without it); undefined when the config cannot be read. */
+function configuredProcesses(parentPid: number, group: string): number | undefined {
+  const def = configOf(parentPid)?.daemons.find((d) => d.name === group)
+  if (!def) return undefined
+  const n = Number(def.options.processes ?? '1')
+  return Number.isInteger(n) && n > 0 ? n : undefined
 }
 
 interface Named {
