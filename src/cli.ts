@@ -47,7 +47,7 @@ export function buildProgram(ctx: RunContext): Command {
     },
   )
 
-  addTargetOptions(program.command('status').description("show the group's mode and its workers (pid, uptime, CPU, RSS, release, role)"))
+  addTargetOptions(program.command('status').description("the mode and workers (pid, uptime, CPU, RSS, release, state) of a group, or of every group in the state directory"))
     .option('--json', 'print the status as JSON')
     .action(async (f: StatusFlags) => {
       ctx.code = await statusCommand(f)

@@ -2,8 +2,10 @@
  * `rolling-restart status`: the group's mode and its workers, like passenger-status. Reads only:
  * it takes no lock, so it works while a run is in progress.
  */
-import { EXIT, type ExitCode } from '../errors.js'
-import { formatBytes, formatMs } from '../config.js'
+import { readdirSync } from 'node:fs'
+import { EXIT, RollingRestartError, type ExitCode } from '../errors.js'
+import { SERVER_KINDS, formatBytes, formatMs, type ServerKind } from '../config.js'
+import type { ServerAdapter, Target } from '../servers/types.js'
 import { isAlive, usage } from '../proc/procfs.js'
 import { resolveTarget } from '../servers/resolve.js'
 import { holderAlive, lockPath, readHolder } from '../state/lock.js'
@@ -36,6 +38,8 @@ export interface StatusReport {
   surplus: number
   workers: StatusWorker[]
   lastRun: GroupState['runs'][number] | null
+  /** listing every group: why this group's master was not found */
+  gone?: string
 }
 
 /** The mode, derived from the state file and the lock: a roll whose runner is dead was interrupted. */
@@ -61,9 +65,73 @@ export function roleOf(pid: number, state: GroupState | null, rolling: boolean):
   return known ? 'new' : 'old'
 }
 
+/**
+ * With a target: that group. Without one: every group the state directory knows, one table each,
+ * like passenger-status; a group whose master is no longer found is listed with the reason.
+ */
 export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
-  const { adapter, target } = resolveTarget(targetOptions(flags))
   const dir = stateDir(flags)
+  if (flags.group !== undefined || flags.pidfile !== undefined || flags.master !== undefined || flags.apachePidfile !== undefined) {
+    const { adapter, target } = resolveTarget(targetOptions(flags))
+    const report = await groupStatus(adapter, target, dir)
+    if (flags.json) printJson(report)
+    else process.stdout.write(renderStatus(report))
+    return EXIT.OK
+  }
+  const reports: StatusReport[] = []
+  for (const state of knownGroups(dir)) {
+    try {
+      const { adapter, target } = resolveTarget({ group: state.group, server: state.server as ServerKind })
+      reports.push(await groupStatus(adapter, target, dir))
+    } catch (err) {
+      if (!(err instanceof RollingRestartError)) throw err
+      reports.push({ ...emptyReport(state), gone: err.message })
+    }
+  }
+  if (flags.json) printJson({ stateDir: dir, groups: reports })
+  else if (reports.length === 0) {
+    process.stdout.write(`no group has been rolled with the state directory ${dir} yet; name one with --group NAME (or --pidfile / --master)\n`)
+  } else process.stdout.write(reports.map(renderStatus).join('\n'))
+  return EXIT.OK
+}
+
+/** Every group with a state file in `dir`, by name. Files that are not ours are skipped. */
+export function knownGroups(dir: string): GroupState[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+  const out: GroupState[] = []
+  for (const name of names.sort()) {
+    if (!name.endsWith('.json') || name.endsWith('.history.json')) continue
+    try {
+      const s = readState(dir, name.slice(0, -'.json'.length))
+      if (s && s.group && SERVER_KINDS.includes(s.server as ServerKind)) out.push(s)
+    } catch {
+      // a corrupt file is reported by the commands that use that group
+    }
+  }
+  return out
+}
+
+function emptyReport(state: GroupState): StatusReport {
+  const { mode, detail } = modeOf(state, false)
+  return {
+    group: state.group,
+    server: state.server,
+    masterPid: state.masterPid,
+    mode,
+    detail,
+    errorResistance: state.errorResistance,
+    surplus: state.surplus,
+    workers: [],
+    lastRun: state.runs[state.runs.length - 1] ?? null,
+  }
+}
+
+export async function groupStatus(adapter: ServerAdapter, target: Target, dir: string): Promise<StatusReport> {
   const key = stateKey(target.server, target.group)
   const state = readState(dir, key)
   const holder = readHolder(lockPath(dir, key))
@@ -72,7 +140,7 @@ export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
   const workers = adapter.workers(target)
   const use = await usage(workers.map((w) => w.pid))
   const now = Date.now()
-  const report: StatusReport = {
+  return {
     group: target.group,
     server: target.server,
     masterPid: target.masterPid,
@@ -90,15 +158,12 @@ export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
     })),
     lastRun: state?.runs[state.runs.length - 1] ?? null,
   }
-  if (flags.json) printJson(report)
-  else process.stdout.write(renderStatus(report))
-  return EXIT.OK
 }
 
 export function renderStatus(r: StatusReport): string {
   const lines: string[] = []
   lines.push(`----------- ${r.server} group: ${r.group} -----------`)
-  lines.push(`Master   : ${r.masterPid}`)
+  lines.push(`Master   : ${r.masterPid}${r.gone ? ` (not found now: ${r.gone})` : ''}`)
   lines.push(`Mode     : ${r.mode}${r.detail ? ` (${r.detail})` : ''}`)
   if (r.surplus) lines.push(`Surplus  : ${r.surplus} worker(s) above the configured count, left by a failed surge`)
   if (r.lastRun) lines.push(`Last run : ${r.lastRun.at} ${r.lastRun.ok ? 'ok' : `stopped (${r.lastRun.aborted})`}, ${r.lastRun.replaced} replaced in ${formatMs(r.lastRun.durationMs)}`)

@@ -1,0 +1,44 @@
+// `status` without a target: every group the state directory knows, one table each.
+import t from 'tap'
+import { makeAppDir } from '../helpers/apps.js'
+import { runCli } from '../helpers/cli.js'
+import { startGunicorn } from '../helpers/gunicorn.js'
+import { freeUdpPort } from '../helpers/ports.js'
+import { tempDir } from '../helpers/tmp.js'
+
+interface Listing {
+  groups: Array<{ group: string; server: string; mode: string; workers: Array<{ role: string }>; gone?: string }>
+}
+
+t.test('status lists every group of the state directory, and says which master is gone', async (t) => {
+  const stateDir = tempDir(t, 'state')
+  const empty = await runCli(['status', '--state-dir', stateDir])
+  t.equal(empty.code, 0)
+  t.match(empty.stdout, /no group has been rolled with the state directory .* yet; name one with --group NAME/)
+
+  const servers = []
+  for (const name of ['status-a', 'status-b']) {
+    const notifyPort = await freeUdpPort()
+    const server = await startGunicorn(t, { appDir: makeAppDir(t, 'good', { revision: name }), workers: 2, name, notifyPort, env: { BOOT_DELAY: '0.3' } })
+    const run = await runCli(['--group', name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--no-preflight'])
+    t.equal(run.code, 0, `rolled ${name}`, { stderr: run.stderr.slice(-1000) })
+    servers.push(server)
+  }
+
+  const all = await runCli(['status', '--state-dir', stateDir, '--json'])
+  t.equal(all.code, 0)
+  const listing = all.json as Listing
+  t.same(listing.groups.map((g) => [g.group, g.server, g.mode]), [['status-a', 'gunicorn', 'normal'], ['status-b', 'gunicorn', 'normal']])
+  t.ok(listing.groups.every((g) => g.workers.length === 2 && g.workers.every((w) => w.role === 'new')))
+
+  const text = await runCli(['status', '--state-dir', stateDir])
+  t.match(text.stdout, /-+ gunicorn group: status-a -+[\s\S]*-+ gunicorn group: status-b -+/)
+  t.equal(text.stdout.match(/PID +Uptime +CPU +RSS +Release +State/g)?.length, 2, 'one table per group')
+
+  await servers[0]?.stop()
+  const after = await runCli(['status', '--state-dir', stateDir, '--json'])
+  const gone = (after.json as Listing).groups.find((g) => g.group === 'status-a')
+  t.match(gone?.gone, /no .*group found for --group status-a/)
+  t.same(gone?.workers, [])
+  t.equal((after.json as Listing).groups.find((g) => g.group === 'status-b')?.workers.length, 2)
+})
