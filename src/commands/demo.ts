@@ -17,6 +17,9 @@ import { findGunicorn, freeUdpPort, launchGunicorn, stillRunning, tail, type Ser
 import { packageRoot } from '../paths.js'
 import { sleep } from '../proc/procfs.js'
 
+/** The bundled app, as Gunicorn and the preflight name it. */
+const DEMO_APP_SPEC = 'app:app'
+
 export interface DemoFlags {
   workers?: string
   boot?: string
@@ -90,7 +93,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     server = await launchGunicorn({
       gunicorn,
       appDir,
-      appSpec: 'app:app',
+      appSpec: DEMO_APP_SPEC,
       workers: o.workers,
       name,
       notifyPort,
@@ -117,6 +120,8 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
         '--notify', `127.0.0.1:${notifyPort}`,
         '--state-dir', join(dir, 'state'),
         '--strategy', o.strategy,
+        // the master's title hides its command line: name the app so the preflight can load v2 first
+        '--preflight-app', DEMO_APP_SPEC,
         '--ready-timeout', `${Math.ceil(o.bootSeconds + 30)}s`,
         '--drain-timeout', '30s',
         '--log-file', join(dir, 'roll.log'),
