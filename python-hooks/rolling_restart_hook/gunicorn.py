@@ -80,7 +80,14 @@ def notify_worker(worker):
         app = getattr(worker, "wsgi", None)
         # With preload_app the worker runs what the master imported when it started; RELEASE and
         # ROOT, read from disk now, would describe new code the worker does not run. Say so.
-        extra = {"PRELOAD": "1"} if getattr(cfg, "preload_app", False) is True else None
+        extra = {}
+        if getattr(cfg, "preload_app", False) is True:
+            extra["PRELOAD"] = "1"
+        # The app spec (module:callable) as Gunicorn was given it: a titled master hides its command
+        # line, so this is how the supervisor's preflight learns what to load.
+        uri = getattr(getattr(worker, "app", None), "app_uri", None)
+        if isinstance(uri, str) and uri and not uri.startswith(("config:", "egg:", "paste:")):
+            extra["APP"] = uri
         return _notify.notify(app, group=group, ppid=ppid, app_file=_module_file_from_uri(worker),
                               extra=extra)
     except (KeyboardInterrupt, SystemExit):

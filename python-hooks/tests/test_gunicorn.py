@@ -54,6 +54,13 @@ class GunicornHookTest(HookTestCase):
         hook.post_worker_init(fake_worker(cfg=types.SimpleNamespace(proc_name="app", preload_app=False)))
         self.assertNotIn("PRELOAD", parse(receiver.receive()))
 
+    def test_app_spec_is_reported(self):
+        receiver = self.receiver()
+        hook.post_worker_init(fake_worker(app=types.SimpleNamespace(app_uri="myproject.wsgi:application")))
+        self.assertEqual(parse(receiver.receive())["APP"], "myproject.wsgi:application")
+        hook.post_worker_init(fake_worker(app=types.SimpleNamespace(app_uri="paste:production.ini")))
+        self.assertNotIn("APP", parse(receiver.receive()))
+
     def test_failing_status_page_is_reported(self):
         receiver = self.receiver()
 

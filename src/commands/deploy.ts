@@ -183,7 +183,7 @@ async function deploy(
       }
 
       // 1. preflight the new release, from its own directory: `current` has not moved yet
-      const verdict = await preflightStep(resolved, plan, out, { layout, dir: newDir }, interrupt)
+      const verdict = await preflightStep(resolved, plan, out, { layout, dir: newDir }, interrupt, prior)
       report.preflight = verdict?.report ?? null
       if (verdict?.failure) {
         if (verdict.failure.kind === 'could-not-run') {

@@ -226,7 +226,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
     let outcome: RollOutcome
     let preflight: PreflightReport | null
     try {
-      const verdict = await preflightStep(resolved, plan, out, undefined, interrupt)
+      const verdict = await preflightStep(resolved, plan, out, undefined, interrupt, prior)
       preflight = verdict?.report ?? null
       if (verdict?.failure) {
         return preflightFailed(flags, dir, resolved, plan, workers, selection.skipped, verdict, out)
@@ -309,6 +309,12 @@ export function openListener(plan: RestartPlan, out: Output): Promise<ReadinessL
   )
 }
 
+/** The app spec a worker of this group reported (APP=) in an earlier run, kept in the state file. */
+export function learnedAppOf(state: GroupState | null): PreflightOptions['learned'] {
+  const app = state?.extra.app as { spec?: unknown; reportedBy?: unknown; at?: unknown } | undefined
+  return typeof app?.spec === 'string' ? { spec: app.spec, from: `reported by worker ${String(app.reportedBy)} (APP=) at ${String(app.at)}` } : undefined
+}
+
 /**
  * Load the app in a throwaway interpreter, the way the workers will. null with --no-preflight; a
  * skipped report when the app spec is unknown (logged as a warning). `release`: a deploy's new release.
@@ -319,12 +325,13 @@ export async function preflightStep(
   out: Output,
   release?: ReleaseUnderTest,
   interrupt?: AbortSignal,
+  prior: GroupState | null = null,
 ): Promise<PreflightVerdict | null> {
   if (plan.preflight === null) {
     out.logger.info({ event: 'preflight-off' }, 'preflight off (--no-preflight)')
     return null
   }
-  const p = planPreflight(resolved.adapter, resolved.target, plan.preflight, release)
+  const p = planPreflight(resolved.adapter, resolved.target, { ...plan.preflight, learned: learnedAppOf(prior) }, release)
   if (p.kind === 'skip') {
     out.logger.warn({ event: 'preflight-skipped', why: p.why }, `preflight skipped: ${p.why}`)
     out.progress(`warning: preflight skipped: ${p.why}`)
@@ -467,6 +474,8 @@ export async function rollTracked(r: TrackedRoll): Promise<RollOutcome> {
             release: e.release,
             root: null,
           }
+          // what the workers say they load: the next preflight's app spec when the master's command line is hidden
+          if (e.app) s.extra.app = { spec: e.app, reportedBy: e.newPid, at: new Date().toISOString() }
           if (s.roll) s.roll.done++
         })
       }

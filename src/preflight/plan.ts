@@ -27,6 +27,8 @@ export interface PreflightOptions {
   /** --preflight-python */
   python?: string | undefined
   timeoutMs: number
+  /** the app spec the group's workers reported in an earlier run (the hook's APP field) */
+  learned?: { spec: string; from: string } | undefined
 }
 
 /** For a deploy: load the app from the new release instead of what `current` points at now. */
@@ -47,7 +49,7 @@ export type PreflightPlan =
 
 export function planPreflight(adapter: ServerAdapter, target: Target, opts: PreflightOptions, release?: ReleaseUnderTest): PreflightPlan {
   const app: AppSpec = adapter.appSpec?.(target) ?? { spec: null, why: `${adapter.label} cannot tell how ${target.description} loads its app` }
-  const spec = opts.app ?? app.spec
+  const spec = opts.app ?? app.spec ?? opts.learned?.spec
   if (spec === null || spec === undefined) {
     return {
       kind: 'skip',
@@ -92,7 +94,7 @@ export function planPreflight(adapter: ServerAdapter, target: Target, opts: Pref
     kind: 'run',
     invocation: { python: python.path, spec, chdir, pythonpath, env, uid: ids?.uid, gid: ids?.gid, timeoutMs: opts.timeoutMs },
     sources: {
-      spec: opts.app !== undefined ? '--preflight-app' : (app.from ?? adapter.label),
+      spec: opts.app !== undefined ? '--preflight-app' : app.spec ? (app.from ?? adapter.label) : (opts.learned?.from ?? adapter.label),
       python: python.from,
       env: envReadable
         ? "the master's environment"

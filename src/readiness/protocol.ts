@@ -18,6 +18,8 @@ export interface Readiness {
   bootMs: number | null
   /** PRELOAD=1: forked from a master that preloaded the app (Gunicorn preload_app), so it runs the master's code */
   preload: boolean
+  /** APP: the app spec the worker was started with (Gunicorn's module:callable), when the hook knows it */
+  app: string | null
   /** present and verified when a secret was configured; present, unchecked, otherwise */
   mac: string | null
 }
@@ -136,6 +138,7 @@ export function parseDatagram(buf: Buffer, opts: ParseOptions = {}): ParseResult
       root: emptyToNull(fields.get('ROOT')),
       bootMs,
       preload: fields.get('PRELOAD') === '1',
+      app: emptyToNull(fields.get('APP')),
       mac: macLine?.value ?? null,
     },
   }

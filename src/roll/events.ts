@@ -29,6 +29,8 @@ export type RollEvent =
       status: string | null
       release: string | null
       bootMs: number | null
+      /** the app spec the new worker reported (APP), for the next preflight */
+      app?: string | null
     }
   | { event: 'retired'; pid: number; ms: number; why: string }
   | { event: 'abort'; reason: string; message: string; oldPid: number | null; newPid: number | null }

@@ -349,6 +349,7 @@ class Roller {
       status: step.status,
       release: step.release,
       bootMs: step.bootMs,
+      app: v.kind === 'full' ? v.app : null,
     })
   }
 

@@ -35,6 +35,12 @@ t.test('a release that raises on import is caught by the preflight: no worker to
   t.match(blindReport.preflight, { ran: false, ok: null, skipped: /hidden by its process title.*--preflight-app/ })
   t.match(blind.stderr, /preflight skipped/)
 
+  // 1b. the workers that run started reported their app spec (APP=): the next run's preflight uses it
+  const learned = await runCli([...flags, '--json'])
+  t.equal(learned.code, 0, 'exit 0', { stderr: learned.stderr.slice(-1500) })
+  t.match((learned.json as Report).preflight, { ran: true, ok: true, status: '200 OK', spec: 'app:app' })
+  t.match(learned.stderr, /"spec":"reported by worker \d+ \(APP=\)/, 'the log says where the spec came from')
+
   // 2. with the config file named, the spec comes from wsgi_app and the preflight runs
   const named = await runCli([...flags, '--server-config', server.confPath, '--json'])
   t.equal(named.code, 0, { stderr: named.stderr.slice(-1500) })

@@ -48,6 +48,13 @@ t.test('PRELOAD=1 marks a worker forked from a preloading master', async (t) => 
   t.ok(round.ok && round.value.kind === 'full' && round.value.preload, 'encode writes it')
 })
 
+t.test('APP carries the app spec the worker was started with', async (t) => {
+  const r = parseDatagram(Buffer.from('READY=1\nPID=9\nAPP=myproject.wsgi:application\n'))
+  t.ok(r.ok && r.value.kind === 'full' && r.value.app === 'myproject.wsgi:application')
+  const none = parseDatagram(Buffer.from(full))
+  t.ok(none.ok && none.value.kind === 'full' && none.value.app === null)
+})
+
 t.test('optional fields may be absent; unknown keys are ignored', async (t) => {
   const r = parseDatagram(Buffer.from('READY=1\nPID=42\nFUTURE_FIELD=x\n'))
   t.ok(r.ok)

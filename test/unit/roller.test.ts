@@ -33,7 +33,7 @@ function simulation(o: SimOptions) {
     if (o.silent?.(n)) return
     setTimeout(() => {
       if (!live.has(pid)) return
-      inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, mac: null } })
+      inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
       inFlight--
     }, o.bootMs ?? 15)
   }
@@ -164,7 +164,7 @@ t.test('datagrams from old workers or strangers are ignored and logged, not acce
   const datagram = (pid: number): Arrival => ({
     at: Date.now(),
     from: 'x',
-    value: { kind: 'full', ready: true, pid, ppid: 1, group: 'g', status: '200 OK', statusCode: 200, release: null, root: null, bootMs: null, preload: false, mac: null },
+    value: { kind: 'full', ready: true, pid, ppid: 1, group: 'g', status: '200 OK', statusCode: 200, release: null, root: null, bootMs: null, preload: false, app: null, mac: null },
   })
   // already waiting when the run starts: an old worker's datagram (e.g. from its own boot) and a stranger's
   sim.inject(datagram(sim.original[1] as number))
