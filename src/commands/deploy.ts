@@ -266,7 +266,7 @@ async function deploy(
       recordOutcome(dir, resolved, outcome, er)
       if (back.outcome) {
         // a good rollback roll must not clear the surplus the failed roll (or an earlier one) left
-        const surplus = (prior?.surplus ?? 0) + outcome.surplus + back.outcome.surplus
+        const surplus = Math.max(0, (prior?.surplus ?? 0) + outcome.surplus + back.outcome.surplus)
         recordOutcome(dir, resolved, back.outcome, er, (s) => {
           s.surplus = surplus
         })
@@ -285,7 +285,7 @@ function fillFromOutcome(report: RestartReport, outcome: RollOutcome): void {
   report.replaced = replacedEntries(outcome)
   report.aborted = outcome.aborted
   report.untouched = outcome.untouched
-  report.surplus = outcome.surplus
+  report.surplus = Math.max(0, outcome.surplus)
   report.durationMs = outcome.durationMs
 }
 

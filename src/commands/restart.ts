@@ -508,7 +508,7 @@ function finish(
   report.aborted = outcome.aborted
   report.errorResistance = !outcome.ok && !interrupted
   report.untouched = outcome.untouched
-  report.surplus = outcome.surplus
+  report.surplus = Math.max(0, outcome.surplus)
   report.durationMs = outcome.durationMs
 
   if (outcome.ok) {
@@ -558,8 +558,7 @@ export function recordOutcome(
     s.roll = null
     // keep records only for workers that are still alive
     for (const pid of Object.keys(s.workers)) if (!live.has(Number(pid))) delete s.workers[pid]
-    if (outcome.ok) s.surplus = 0
-    else s.surplus += outcome.surplus
+    s.surplus = Math.max(0, s.surplus + outcome.surplus)
     for (const step of outcome.steps) {
       // a new worker that answered READY=0 (or the wrong release) is still running: say so in `status`
       if (step.state === 'failed' && step.newPid !== null && step.status !== null && live.has(step.newPid)) {
@@ -587,7 +586,7 @@ export function recordOutcome(
         newPid: a?.newPid ?? null,
         replaced: errorResistance?.replaced ?? replaced,
         untouched: errorResistance?.untouched ?? outcome.untouched,
-        surplus: outcome.surplus,
+        surplus: Math.max(0, outcome.surplus),
       }
     }
     s.runs = [

@@ -56,7 +56,10 @@ export interface RollOutcome {
   aborted: Aborted | null
   /** workers present at the start that this run did not stop (still serving the old code) */
   untouched: number[]
-  /** extra workers this run leaves above the configured count (a failed surge step) */
+  /**
+   * change in the workers above the configured count: +1 per surge step that raised the count and
+   * did not lower it again (a failed step), -1 per earlier surplus worker handed back
+   */
   surplus: number
   durationMs: number
 }
@@ -229,11 +232,12 @@ class Roller {
       const before = oldAlive()
       adapter.surgeDown?.(target)
       this.input.emit({ event: 'signal', pid: target.masterPid, signal: 'SIGTTOU', to: 'master', outcome: 'sent' })
+      // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
+      this.surplus--
       const t0 = Date.now()
       await this.until(this.opts.drainTimeoutMs, () => oldAlive().length < before.length, () =>
         new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(this.opts.drainTimeoutMs)} of TTOU`),
       )
-      this.surplus--
       const retired = before.find((p) => !isAlive(p)) ?? null
       if (retired !== null) {
         this.touched.add(retired)
@@ -254,6 +258,8 @@ class Roller {
         const before = this.livePids()
         adapter.surgeDown?.(target)
         this.input.emit({ event: 'signal', pid: target.masterPid, signal: 'SIGTTOU', to: 'master', outcome: 'sent' })
+        // one of the earlier surplus is handed back: the outcome's surplus goes below zero by one
+        this.surplus--
         const t0 = Date.now()
         await this.until(this.opts.drainTimeoutMs, () => before.some((p) => !isAlive(p)), () =>
           new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(this.opts.drainTimeoutMs)} of TTOU`),
