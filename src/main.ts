@@ -15,7 +15,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       process.stderr.write(`rolling-restart: second ${sig}, exiting now\n`)
       process.exit(130)
     }
-    process.stderr.write(`rolling-restart: ${sig}: stopping after the current wait; no further worker will be signalled (again to exit at once)\n`)
+    // the demo says in its own words what it stops; a roll says this
+    if (argv[0] !== 'demo') {
+      process.stderr.write(`rolling-restart: ${sig}: stopping after the current wait; no further worker will be signalled (again to exit at once)\n`)
+    }
     controller.abort()
   }
   process.on('SIGINT', onSignal)
