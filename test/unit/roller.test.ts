@@ -15,6 +15,8 @@ interface SimOptions {
   silent?: (n: number) => boolean
   exitMs?: number
   bootMs?: number
+  /** surge: the master's TTOU stops its oldest worker, unless this says the drain hangs */
+  ttouDrainHangs?: boolean
 }
 
 function simulation(o: SimOptions) {
@@ -61,7 +63,17 @@ function simulation(o: SimOptions) {
     kind: 'gunicorn',
     label: 'Sim',
     stopSignal: 'SIGTERM',
-    canSurge: false,
+    canSurge: true,
+    surgeUp: () => {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      spawn()
+    },
+    surgeDown: () => {
+      if (o.ttouDrainHangs) return
+      const oldest = [...live.entries()].sort((a, b) => a[1] - b[1])[0]
+      if (oldest) setTimeout(() => live.delete(oldest[0]), o.exitMs ?? 5)
+    },
     resolve: () => null,
     workers: () => [...live.keys()].map(info),
     masterGoneHint: () => 'master gone',
@@ -85,7 +97,11 @@ function simulation(o: SimOptions) {
   return { procfs, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info }
 }
 
-async function run(t: Tap.Test, sim: ReturnType<typeof simulation>, opts: { batch: number; readyTimeoutMs?: number }) {
+async function run(
+  t: Tap.Test,
+  sim: ReturnType<typeof simulation>,
+  opts: { batch: number; readyTimeoutMs?: number; strategy?: 'replace' | 'surge'; surplusToRetire?: number; drainTimeoutMs?: number },
+) {
   const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
     '../../src/proc/procfs.js': sim.procfs,
   })
@@ -99,14 +115,14 @@ async function run(t: Tap.Test, sim: ReturnType<typeof simulation>, opts: { batc
     selected: workers,
     emit: (e) => events.push(e),
     options: {
-      strategy: 'replace',
+      strategy: opts.strategy ?? 'replace',
       batch: opts.batch,
       readyTimeoutMs: opts.readyTimeoutMs ?? 2_000,
-      drainTimeoutMs: 2_000,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 2_000,
       masterReactTimeoutMs: 1_000,
       pollIntervalMs: 2,
       acceptBareOk: false,
-      surplusToRetire: 0,
+      surplusToRetire: opts.surplusToRetire ?? 0,
     },
   })
   return { outcome, events }
@@ -179,4 +195,37 @@ t.test('datagrams from old workers or strangers are ignored and logged, not acce
   )
   t.match(ignored.map((e) => e.event === 'datagram-ignored' && e.detail), [/one of the workers being replaced/, /not running/])
   t.ok(outcome.steps.every((s) => s.newPid !== 99999 && s.newPid !== sim.original[1]), 'neither was taken as a replacement')
+})
+
+t.test('surge: every worker taken over, the master back at N, no surplus', async (t) => {
+  const sim = simulation({ workers: 3 })
+  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge' })
+  t.equal(outcome.ok, true)
+  t.equal(outcome.surplus, 0)
+  t.equal(sim.live.size, 3)
+  t.same(sim.original.filter((p) => sim.live.has(p)), [], 'every original worker retired')
+})
+
+t.test('surge: a failed step leaves one worker above the count', async (t) => {
+  const sim = simulation({ workers: 3, ready: (n) => n !== 2 })
+  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge' })
+  t.equal(outcome.aborted?.reason, 'not-ready')
+  t.equal(outcome.surplus, 1)
+  t.equal(sim.live.size, 4, 'N old-and-new plus the broken extra one')
+})
+
+t.test('surge: a TTOU whose old worker drains too long still lowered the count: no surplus', async (t) => {
+  const sim = simulation({ workers: 2, ttouDrainHangs: true })
+  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge', drainTimeoutMs: 100 })
+  t.equal(outcome.aborted?.reason, 'drain-timeout')
+  t.equal(outcome.surplus, 0, 'the master got its TTOU; nothing to hand back later')
+})
+
+t.test('a good run hands back the surplus an earlier failed surge left', async (t) => {
+  const sim = simulation({ workers: 3 })
+  const { outcome, events } = await run(t, sim, { batch: 1, strategy: 'surge', surplusToRetire: 1 })
+  t.equal(outcome.ok, true)
+  t.equal(outcome.surplus, -1, 'one earlier surplus worker handed back')
+  t.equal(sim.live.size, 2, 'one TTOU more than the steps')
+  t.ok(events.some((e) => e.event === 'retired' && /earlier failed surge/.test(e.why)))
 })
