@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { EXIT, RefusedError } from '../../src/errors.js'
 import { acquireLock, lockPath } from '../../src/state/lock.js'
 import {
@@ -86,8 +86,9 @@ t.test('lock: one holder at a time, released on release()', async (t) => {
     t.equal((err as RefusedError).exitCode, EXIT.REFUSED)
   }
   a.release()
+  t.notOk(existsSync(lockPath(dir, 'k')), 'release() removed the lock file')
   const b = acquireLock(dir, 'k', 'app:blue')
-  t.pass('free again after release')
+  t.equal(b.recoveredFrom, null, 'free again after release: taken cleanly, nothing to recover')
   b.release()
 })
 
@@ -119,6 +120,6 @@ t.test('lock: a half-written lock is respected briefly, then recovered', async (
   const old = new Date(Date.now() - 60_000)
   utimesSync(lockPath(dir, 'k'), old, old)
   const l = acquireLock(dir, 'k', 'g')
-  t.pass('recovered after the grace period')
+  t.equal(JSON.parse(readFileSync(lockPath(dir, 'k'), 'utf8')).pid, process.pid, 'recovered after the grace period')
   l.release()
 })
