@@ -29,7 +29,8 @@ Exit codes:
   2  bad usage or input
   3  target not found or not permitted (no such group, stale pidfile, cannot signal)
   4  a step failed: stopped, the group is now in error-resistance mode
-  5  refused: the group is in error-resistance mode, or another run holds its lock
+  5  refused: the group is in error-resistance mode, another run holds its lock,
+     or another run listens on the readiness port
 `
 
 export function buildProgram(ctx: RunContext): Command {
