@@ -291,13 +291,16 @@ class Roller {
     const deadline = Date.now() + this.opts.readyTimeoutMs
     while (true) {
       this.ensureMaster()
-      this.sweepInbox()
-      const got = listener.claim((a) => this.claimable(a))
+      // one look at the process table per round: every datagram and the booting check use it
+      const workers = adapter.workers(target)
+      const pids = new Set(workers.map((w) => w.pid))
+      this.sweepInbox(pids)
+      const got = listener.claim((a) => this.judge(a, pids) === null)
       if (got) {
         this.acceptArrival(step, got)
         return
       }
-      const died = this.watchBooting()
+      const died = this.watchBooting(workers)
       if (died !== null) await this.diedWhileBooting(died)
       if (Date.now() > deadline) {
         throw new StepFailure(
@@ -359,13 +362,8 @@ class Roller {
     })
   }
 
-  /** Is this datagram the readiness of a replacement of ours? */
-  private claimable(a: Arrival): boolean {
-    return this.judge(a) === null
-  }
-
-  /** null: ours to claim; otherwise why it is ignored for good. */
-  private judge(a: Arrival): string | null {
+  /** null: ours to claim (a replacement's readiness); otherwise why it is ignored for good. `live`: the group's worker pids now. */
+  private judge(a: Arrival, live: ReadonlySet<number>): string | null {
     const v = a.value
     if (v.kind === 'bare') {
       if (!this.opts.acceptBareOk) return 'bare status line without --accept-bare-ok'
@@ -376,8 +374,7 @@ class Roller {
     }
     if (this.oldPids.has(v.pid)) return `pid ${v.pid} is one of the workers being replaced, not a new one`
     if (this.accepted.has(v.pid)) return `pid ${v.pid} was already accepted`
-    const workers = this.livePids()
-    if (!workers.includes(v.pid)) {
+    if (!live.has(v.pid)) {
       return isAlive(v.pid)
         ? `pid ${v.pid} is not a worker of ${this.input.target.description} (another group sharing the port?)`
         : `pid ${v.pid} is not running (any more)`
@@ -389,11 +386,11 @@ class Roller {
   }
 
   /** Drop datagrams that can never be ours, logging why once. Bare ones wait: they may become attributable. */
-  private sweepInbox(): void {
+  private sweepInbox(live: ReadonlySet<number>): void {
     const dropped: Array<{ a: Arrival; why: string }> = []
     this.input.listener.drop((a) => {
       if (a.value.kind === 'bare' && this.opts.acceptBareOk) return false
-      const why = this.judge(a)
+      const why = this.judge(a, live)
       if (why) dropped.push({ a, why })
       return why !== null
     })
@@ -409,8 +406,8 @@ class Roller {
   }
 
   /** Track new workers while they boot; returns one that died before READY, if any. */
-  private watchBooting(): number | null {
-    for (const w of this.input.adapter.workers(this.input.target)) {
+  private watchBooting(workers: readonly ProcInfo[]): number | null {
+    for (const w of workers) {
       if (this.oldPids.has(w.pid) || this.accepted.has(w.pid) || this.booting.has(w.pid)) continue
       this.booting.set(w.pid, w.startTicks)
       this.input.emit({ event: 'spawned', pid: w.pid })
