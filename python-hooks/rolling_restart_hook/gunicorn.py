@@ -43,6 +43,8 @@ import os
 import sys
 
 from . import notify as _notify
+from .identity import is_installed_library
+from .util import describe, log
 
 
 def _module_file_from_uri(worker):
@@ -52,7 +54,7 @@ def _module_file_from_uri(worker):
         return None
     module = sys.modules.get(uri.split(":", 1)[0])
     path = getattr(module, "__file__", None)
-    if isinstance(path, str) and not _notify._is_installed_library(path):
+    if isinstance(path, str) and not is_installed_library(path):
         return path
     return None
 
@@ -65,8 +67,8 @@ def notify_worker(worker):
         ppid = getattr(worker, "ppid", None)
         pid = getattr(worker, "pid", None)
         if isinstance(pid, int) and pid != os.getpid():
-            _notify.log("worker.pid %s is not this process (%s): reporting %s"
-                        % (pid, os.getpid(), os.getpid()))
+            log("worker.pid %s is not this process (%s): reporting %s"
+                % (pid, os.getpid(), os.getpid()))
         # Refresh the worker's heartbeat (WorkerTmp) so that the time spent importing
         # the application does not count against Gunicorn's --timeout during the probe.
         heartbeat = getattr(worker, "notify", None)
@@ -93,7 +95,7 @@ def notify_worker(worker):
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:
-        _notify.log("gunicorn hook failed: %s" % _notify._describe(error))
+        log("gunicorn hook failed: %s" % describe(error))
         return None
 
 

@@ -30,6 +30,8 @@ most one datagram is sent per process, even if the script is reloaded.
 import os
 
 from . import notify as _notify
+from .identity import caller_file
+from .util import describe, log
 
 _sent_by_pid = None
 
@@ -49,18 +51,18 @@ def notify_ready(application):
     try:
         if _sent_by_pid == os.getpid() or _notify.SUPPRESSED:
             return application
-        app_file = _notify.caller_file()
+        app_file = caller_file()
         inside, group = _process_group()
         if inside and not group:
-            _notify.log("pid %s: mod_wsgi embedded mode: readiness needs a WSGIDaemonProcess "
-                        "group and process-group= on WSGIScriptAlias; not sending" % os.getpid())
+            log("pid %s: mod_wsgi embedded mode: readiness needs a WSGIDaemonProcess "
+                "group and process-group= on WSGIScriptAlias; not sending" % os.getpid())
             return application
         if not inside:
-            _notify.log("not running inside mod_wsgi: probing and sending as process %s" % os.getpid())
+            log("not running inside mod_wsgi: probing and sending as process %s" % os.getpid())
         _sent_by_pid = os.getpid()
         _notify.notify(application, group=group or None, ppid=os.getppid(), app_file=app_file)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:
-        _notify.log("mod_wsgi hook failed: %s" % _notify._describe(error))
+        log("mod_wsgi hook failed: %s" % describe(error))
     return application

@@ -22,7 +22,8 @@ exists but cannot be read keeps the last mode that could be read, with one warni
 
 import os
 
-from . import notify as _notify
+from .config import status_path as configured_status_path
+from .util import describe, log
 
 NORMAL = "normal"
 MAINTENANCE = "maintenance"
@@ -64,7 +65,7 @@ class ModeMiddleware(object):
     def __init__(self, app, mode_file=None, status_path=None):
         self.app = app
         self.mode_file = mode_file or os.environ.get("ROLLING_RESTART_MODE_FILE") or None
-        self.status_path = (status_path or _notify.status_path()).partition("?")[0]
+        self.status_path = (status_path or configured_status_path()).partition("?")[0]
         # (signature of the file that was read, (mode, retry_after)); one attribute,
         # replaced whole, so threads never see a signature paired with another state.
         self._cache = (None, (NORMAL, DEFAULT_RETRY_AFTER))
@@ -90,14 +91,14 @@ class ModeMiddleware(object):
         except (OSError, IOError) as error:
             if not self._warned_unreadable:
                 self._warned_unreadable = True
-                _notify.log("cannot read mode file %s (%s): keeping mode %s"
-                            % (self.mode_file, _notify._describe(error), state[0]))
+                log("cannot read mode file %s (%s): keeping mode %s"
+                    % (self.mode_file, describe(error), state[0]))
             return state
         self._warned_unreadable = False
         mode, retry_after, unknown = parse_mode(text)
         if unknown is not None:
-            _notify.log("mode file %s says %r, which is none of %s: treating it as normal"
-                        % (self.mode_file, unknown, ", ".join(MODES)))
+            log("mode file %s says %r, which is none of %s: treating it as normal"
+                % (self.mode_file, unknown, ", ".join(MODES)))
         self._cache = (signature, (mode, retry_after))
         return mode, retry_after
 

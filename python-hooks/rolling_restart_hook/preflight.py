@@ -37,6 +37,10 @@ import traceback
 import types
 
 from . import notify as _notify
+from .datagram import sanitize
+from .identity import app_directory, read_release
+from .probe import probe
+from .util import describe, format_seconds
 
 EXIT_READY = 0
 EXIT_NOT_READY = 1
@@ -149,7 +153,7 @@ def _print_fields(ready, status, release=None, root=None):
     fields = {"READY": "1" if ready else "0", "STATUS": status, "RELEASE": release, "ROOT": root}
     for key in ("READY", "STATUS", "RELEASE", "ROOT"):
         if fields[key] is not None:
-            sys.stdout.write("%s=%s\n" % (key, _notify._sanitize(fields[key])))
+            sys.stdout.write("%s=%s\n" % (key, sanitize(fields[key])))
 
 
 def run(argv=None):
@@ -171,7 +175,7 @@ def run(argv=None):
     try:
         os.chdir(directory)
     except OSError as error:
-        _print_fields(False, "error: cannot chdir to %s: %s" % (directory, _notify._describe(error)))
+        _print_fields(False, "error: cannot chdir to %s: %s" % (directory, describe(error)))
         return EXIT_LOAD_FAILED
     for extra in reversed(args.pythonpath):
         sys.path.insert(0, os.path.abspath(extra))
@@ -181,7 +185,7 @@ def run(argv=None):
         app, code_file = _with_import_timeout(args.import_timeout, load_target, args.target)
     except ImportTimeout:
         message = "error: importing %s took longer than %ss" % (
-            args.target, _notify._format_seconds(args.import_timeout))
+            args.target, format_seconds(args.import_timeout))
         sys.stderr.write(message + "\n")
         _print_fields(False, message)
         return EXIT_LOAD_FAILED
@@ -189,12 +193,12 @@ def run(argv=None):
         if isinstance(error, KeyboardInterrupt):
             raise
         traceback.print_exc()
-        _print_fields(False, "error: cannot load %s: %s" % (args.target, _notify._describe(error)))
+        _print_fields(False, "error: cannot load %s: %s" % (args.target, describe(error)))
         return EXIT_LOAD_FAILED
 
-    ok, status = _notify.probe(app, args.timeout)
-    app_dir = _notify.app_directory(app, code_file)
-    _print_fields(ok, status, _notify.read_release(app_dir), os.path.realpath(app_dir))
+    ok, status = probe(app, args.timeout)
+    app_dir = app_directory(app, code_file)
+    _print_fields(ok, status, read_release(app_dir), os.path.realpath(app_dir))
     return EXIT_READY if ok else EXIT_NOT_READY
 
 

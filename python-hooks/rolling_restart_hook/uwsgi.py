@@ -35,6 +35,8 @@ import os
 import sys
 
 from . import notify as _notify
+from .identity import caller_file
+from .util import describe, log
 
 _sent_by_pid = None
 
@@ -79,7 +81,7 @@ def _post_fork_hook(application, app_file, uwsgi):
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as error:
-            _notify.log("uwsgi post-fork hook failed: %s" % _notify._describe(error))
+            log("uwsgi post-fork hook failed: %s" % describe(error))
     return hook
 
 
@@ -108,11 +110,11 @@ def notify_ready(application):
     if _notify.SUPPRESSED:  # loaded by the preflight command: nothing to report
         return application
     try:
-        app_file = _notify.caller_file()
+        app_file = caller_file()
         try:
             import uwsgi  # only importable inside uWSGI
         except ImportError:
-            _notify.log("not running inside uWSGI: probing and sending as process %s" % os.getpid())
+            log("not running inside uWSGI: probing and sending as process %s" % os.getpid())
             _send_once(application, app_file, None)
             return application
         if uwsgi.worker_id() > 0:
@@ -122,5 +124,5 @@ def notify_ready(application):
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:
-        _notify.log("uwsgi hook failed: %s" % _notify._describe(error))
+        log("uwsgi hook failed: %s" % describe(error))
     return application

@@ -7,7 +7,7 @@ import threading
 import unittest
 from unittest import mock
 
-from rolling_restart_hook import notify
+from rolling_restart_hook import identity, notify
 from tests.helpers import PYTHON, HookTestCase, elapsed, ok_app, parse, subprocess_env
 
 
@@ -235,7 +235,7 @@ class NotifyNeverRaisesTest(HookTestCase):
     def test_failures_in_optional_fields_still_send(self):
         receiver = self.receiver()
         with mock.patch.object(notify, "read_release", side_effect=OSError("eio")), \
-                mock.patch.object(notify, "_seconds_since_boot", side_effect=OSError("no /proc")):
+                mock.patch.object(identity, "_seconds_since_boot", side_effect=OSError("no /proc")):
             notify.notify(ok_app)
         fields = parse(receiver.receive())
         self.assertEqual(fields["READY"], "1")
@@ -259,7 +259,7 @@ class BootTimeTest(HookTestCase):
         self.assertLess(int(output), 10000)
 
     def test_without_proc_falls_back_to_time_since_import(self):
-        with mock.patch.object(notify, "open", side_effect=OSError("no /proc"), create=True):
+        with mock.patch.object(identity, "open", side_effect=OSError("no /proc"), create=True):
             age = notify.process_age_ms()
         self.assertIsInstance(age, int)
         self.assertGreaterEqual(age, 0)
