@@ -119,22 +119,27 @@ while not os.path.exists(stop):
         missing += 1
         continue
     reads += 1
+    if reads == 1:
+        sys.stderr.write("reading\\n")
+        sys.stderr.flush()
     if not (data.startswith(b"current ") and data.endswith(b"# end\\n")):
         partial += 1
 print(reads, partial, missing)
 `
 
+/** Start the reader; resolves `reading` once it has read the file once (python's start-up varies a lot on a busy machine). */
 const watch = (path: string, stop: string) => {
-  const child = spawn('python3', ['-c', READER, path, stop], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn('python3', ['-c', READER, path, stop], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+  const reading = new Promise<void>((resolve) => child.stderr.once('data', () => resolve()))
   const done = new Promise<{ reads: number; partial: number; missing: number }>((resolve) =>
     child.on('close', () => {
       const [reads, partial, missing] = out.trim().split(' ').map(Number)
       resolve({ reads: reads ?? 0, partial: partial ?? 0, missing: missing ?? 0 })
     }),
   )
-  return done
+  return { reading, done }
 }
 
 const version = (group: string): string => `current ${group}\n` + `# ${'x'.repeat(120)}\n`.repeat(2000) + '# end\n'
@@ -148,13 +153,13 @@ t.test('a reader in another process never sees a partial or missing file; the sa
 
   const stop = join(dir, 'stop')
   const seen = watch(path, stop)
-  await sleepMs(200) // let python start reading
+  await seen.reading
   for (let i = 0; i < 150; i++) {
     replaceFile(path, version(i % 2 ? 'app:blue' : 'app:green'), { flag: '--map' })
     if (i % 10 === 0) await sleepMs(5)
   }
   writeFileSync(stop, '')
-  const atomic = await seen
+  const atomic = await seen.done
   t.ok(atomic.reads > 50, `the reader read ${atomic.reads} times during 150 switches`)
   t.equal(atomic.partial, 0, 'never a partial file')
   t.equal(atomic.missing, 0, 'never a missing file')
@@ -162,7 +167,7 @@ t.test('a reader in another process never sees a partial or missing file; the sa
   // control: the same reader against a writer that truncates and writes in place, slowly
   const stop2 = join(dir, 'stop2')
   const seen2 = watch(path, stop2)
-  await sleepMs(200)
+  await seen2.reading
   for (let i = 0; i < 30; i++) {
     const text = version(i % 2 ? 'app:blue' : 'app:green')
     const fd = openSync(path, 'w')
@@ -172,7 +177,7 @@ t.test('a reader in another process never sees a partial or missing file; the sa
     closeSync(fd)
   }
   writeFileSync(stop2, '')
-  const naive = await seen2
+  const naive = await seen2.done
   t.ok(naive.partial > 0, `in-place writes are caught half-written (${naive.partial} of ${naive.reads} reads): the reader can fail`)
 })
 
