@@ -13,6 +13,7 @@ import { TargetError, UsageError } from '../errors.js'
 import { allProcesses, childrenOf, procInfo, readCwd, readEnviron, signal, type ProcInfo } from '../proc/procfs.js'
 import { findReleaseRoot, gunicornImportOrder, importVerdict, layoutOf, throughCurrent, type ReleaseLayout } from '../release/layout.js'
 import { gunicornSettings, rawEnvVars, type GunicornSettings, type Known } from './gunicorn-settings.js'
+import { readPidfile } from './shared/pidfile.js'
 import type { AppSpec, Hazard, HazardContext, ServerAdapter, Target, TargetOptions } from './types.js'
 
 const MASTER_TITLE = /^gunicorn: master \[(.*)\]$/
@@ -57,31 +58,6 @@ export function isGunicornMaster(p: ProcInfo): boolean {
   // whose parent is not running that same command line.
   const parent = procInfo(p.ppid)
   return !parent || parent.cmdline !== p.cmdline
-}
-
-export function readPidfile(path: string, flag = '--pidfile'): number {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new TargetError(
-      code === 'ENOENT'
-        ? `${flag} ${path}: no such file: is the server running, and is this the pidfile its configuration names?`
-        : `${flag} ${path}: cannot read it (${code})`,
-      'pidfile',
-    )
-  }
-  const m = /^\s*(\d+)\s*$/.exec(text)
-  if (!m) throw new TargetError(`${flag} ${path} does not hold a process id (it contains ${JSON.stringify(text.slice(0, 40))})`, 'pidfile')
-  const pid = Number(m[1])
-  if (!procInfo(pid)) {
-    throw new TargetError(
-      `${flag} ${path} is stale: it names pid ${pid}, which is not running. The server has stopped (check its log) or writes its pidfile elsewhere`,
-      'pidfile-stale',
-    )
-  }
-  return pid
 }
 
 function targetOf(p: ProcInfo, via: Target['via'], configFile?: string): Target {

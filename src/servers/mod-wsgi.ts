@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { TargetError } from '../errors.js'
-import { allProcesses, childrenOf, mappedFiles, procInfo, readEnviron, readExe, type ProcInfo } from '../proc/procfs.js'
+import { allProcesses, childrenOf, procInfo, readEnviron, readExe, type ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
 import {
   configLocation,
@@ -27,10 +27,11 @@ import {
   type ApacheConfig,
   type ScriptDef,
 } from './apache-config.js'
-import { readPidfile } from './gunicorn.js'
-import { HOOK_LOG_PREFIX, clip, readTail } from './log-tail.js'
+import { HOOK_LOG_PREFIX, clip, readTail } from './shared/log-tail.js'
+import { interpreterOfLibpython } from './shared/interpreter.js'
+import { readPidfile } from './shared/pidfile.js'
+import { scriptHasHook } from './shared/script-hook.js'
 import type { AppSpec, Hazard, ServerAdapter, Target, TargetOptions } from './types.js'
-import { scriptHasHook } from './script-hook.js'
 
 const TITLE_START = '(wsgi:'
 const HOOK_LINE = 'from rolling_restart_hook.mod_wsgi import notify_ready; notify_ready(application)'
@@ -583,16 +584,6 @@ function hazards(target: Target): Hazard[] {
     })
   }
   return out
-}
-
-/** The interpreter matching the libpython an embedding server (mod_wsgi, uWSGI's plugin) has loaded. */
-export function interpreterOfLibpython(pid: number): string | undefined {
-  for (const f of mappedFiles(pid)) {
-    const m = /\/libpython(3\.\d+)\.so/.exec(f)
-    const python = m ? `/usr/bin/python${m[1]}` : null
-    if (python && existsSync(python)) return python
-  }
-  return undefined
 }
 
 /** For the preflight: the group's preloaded script, its python-path, python-home and home. */

@@ -30,12 +30,12 @@ import {
   type ProcInfo,
 } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
-import { readPidfile } from './gunicorn.js'
-import { HOOK_LOG_PREFIX, clip, readTail } from './log-tail.js'
-import { interpreterOfLibpython } from './mod-wsgi.js'
+import { HOOK_LOG_PREFIX, clip, readTail } from './shared/log-tail.js'
+import { interpreterOfLibpython } from './shared/interpreter.js'
+import { readPidfile } from './shared/pidfile.js'
+import { scriptHasHook } from './shared/script-hook.js'
 import type { AppSpec, Hazard, ServerAdapter, Target, TargetOptions } from './types.js'
 import { addEnvOptions, boolOption, emptyOptions, lastValue, parseCommandLine, readIni, type UwsgiOptions } from './uwsgi-options.js'
-import { scriptHasHook } from './script-hook.js'
 
 const WORKER_TITLE = /uWSGI worker \d+\b/
 const OTHER_TITLE = /uWSGI (mule|spooler|http|https|fastrouter|rawrouter|sslrouter|forkrouter|cron|Emperor)\b/
