@@ -5,7 +5,7 @@
 import { TargetError, UsageError } from '../errors.js'
 import type { ServerKind } from '../config.js'
 import { gunicorn } from './gunicorn/index.js'
-import { modWsgi } from './mod-wsgi.js'
+import { modWsgi } from './mod-wsgi/index.js'
 import { uwsgi } from './uwsgi.js'
 import type { ServerAdapter, Target, TargetOptions } from './types.js'
 
