@@ -4,9 +4,9 @@
  */
 import { TargetError, UsageError } from '../errors.js'
 import type { ServerKind } from '../config.js'
-import { gunicorn } from './gunicorn.js'
-import { modWsgi } from './mod-wsgi.js'
-import { uwsgi } from './uwsgi.js'
+import { gunicorn } from './gunicorn/index.js'
+import { modWsgi } from './mod-wsgi/index.js'
+import { uwsgi } from './uwsgi/index.js'
 import type { ServerAdapter, Target, TargetOptions } from './types.js'
 
 export const ADAPTERS: Record<ServerKind, ServerAdapter> = {

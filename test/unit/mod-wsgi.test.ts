@@ -9,8 +9,8 @@ import {
   readApacheConfig,
   scriptsOf,
   tokenize,
-} from '../../src/servers/apache-config.js'
-import { daemonTitle, evidenceFor, groupOfTitle, isTruncated, modWsgi } from '../../src/servers/mod-wsgi.js'
+} from '../../src/servers/mod-wsgi/apache-config.js'
+import { daemonTitle, evidenceFor, groupOfTitle, isTruncated, modWsgi } from '../../src/servers/mod-wsgi/index.js'
 import type { Readiness } from '../../src/readiness/protocol.js'
 import type { Target } from '../../src/servers/types.js'
 

@@ -8,7 +8,7 @@ import {
   parsePyLiteral,
   rawEnvVars,
   shellSplit,
-} from '../../src/servers/gunicorn-settings.js'
+} from '../../src/servers/gunicorn/settings.js'
 
 t.test('command line: the app is the last positional, flags without values do not eat it', async (t) => {
   const a = parseGunicornArgs(['-c', 'conf.py', '--preload', 'myproj.wsgi:application'])

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { Readiness } from '../../src/readiness/protocol.js'
 import type { ProcInfo } from '../../src/proc/procfs.js'
 import type { Target } from '../../src/servers/types.js'
-import { isCommandLine, lazyOf, uwsgi, uwsgiEvidence } from '../../src/servers/uwsgi.js'
-import { addEnvOptions, boolOption, emptyOptions, lastValue, parseCommandLine } from '../../src/servers/uwsgi-options.js'
+import { isCommandLine, lazyOf, uwsgi, uwsgiEvidence } from '../../src/servers/uwsgi/index.js'
+import { addEnvOptions, boolOption, emptyOptions, lastValue, parseCommandLine } from '../../src/servers/uwsgi/options.js'
 
 t.test('command line: flags, values, short options, --opt=value', async (t) => {
   const o = parseCommandLine(
@@ -104,7 +104,7 @@ t.test("a worker may be signalled only once it has the worker's own handlers (SI
     [4, { caught: 0x8080480n, ignored: 0x1001000n }], // first-generation worker still loading
   ])
   const procfs = await import('../../src/proc/procfs.js')
-  const { uwsgi: mocked } = await t.mockImport<typeof import('../../src/servers/uwsgi.js')>('../../src/servers/uwsgi.js', {
+  const { uwsgi: mocked } = await t.mockImport<typeof import('../../src/servers/uwsgi/index.js')>('../../src/servers/uwsgi/index.js', {
     '../../src/proc/procfs.js': { ...procfs, readSignalMasks: (pid: number) => masks.get(pid) ?? null },
   })
   const target = { masterPid: 1, group: 'g', meta: {} } as unknown as Target

@@ -1,10 +1,7 @@
 /** Whether a WSGI script file carries the hook's last line. null when it cannot be read. */
-import { readFileSync } from 'node:fs'
+import { readTextOrNull } from './quiet-fs.js'
 
 export function scriptHasHook(path: string): boolean | null {
-  try {
-    return /notify_ready/.test(readFileSync(path, 'utf8'))
-  } catch {
-    return null
-  }
+  const text = readTextOrNull(path)
+  return text === null ? null : /notify_ready/.test(text)
 }

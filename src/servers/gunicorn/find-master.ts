@@ -1,0 +1,51 @@
+/** --master, --pidfile or --group -> the Gunicorn master (arbiter) and its target. */
+import { TargetError } from '../../errors.js'
+import { allProcesses, type ProcInfo } from '../../proc/procfs.js'
+import { checkGroupAgrees, namedMaster, quotedCommandLine, type NamedMaster } from '../shared/named-master.js'
+import type { Target, TargetOptions } from '../types.js'
+import { MASTER_TITLE, WORKER_TITLE, gunicornName, isGunicornMaster } from './processes.js'
+
+function targetOf(p: ProcInfo, via: Target['via'], configFile?: string): Target {
+  const group = gunicornName(p) ?? `gunicorn-${p.pid}`
+  return {
+    server: 'gunicorn',
+    group,
+    masterPid: p.pid,
+    masterStartTicks: p.startTicks,
+    description: `Gunicorn master ${p.pid} [${group}]`,
+    via,
+    meta: { titled: MASTER_TITLE.test(p.cmdline), ...(configFile !== undefined ? { configFile } : {}) },
+  }
+}
+
+/** The master --master/--pidfile names; null when (auto) it is not Gunicorn. */
+function namedTarget(opts: TargetOptions, { proc: p, flag, via }: NamedMaster): Target | null {
+  if (!isGunicornMaster(p)) {
+    if (opts.server !== 'gunicorn') return null
+    throw new TargetError(
+      `${flag}: process ${p.pid} is not a Gunicorn master (its command line is ${quotedCommandLine(p)})` +
+        (WORKER_TITLE.test(p.cmdline) ? `; it is a worker: its master is pid ${p.ppid}` : ''),
+      'not-master',
+    )
+  }
+  const t = targetOf(p, via, opts.configFile)
+  checkGroupAgrees(opts, flag, 'Gunicorn', t)
+  return t
+}
+
+export function resolve(opts: TargetOptions): Target | null {
+  const named = namedMaster(opts)
+  if (named) return namedTarget(opts, named)
+  if (opts.group === undefined) return null
+  const masters = allProcesses().filter((p) => isGunicornMaster(p) && gunicornName(p) === opts.group)
+  if (masters.length === 0) return null
+  // During a USR2 binary upgrade the new master is a child of the old one: both carry the name.
+  if (masters.length > 1) {
+    throw new TargetError(
+      `--group ${opts.group} matches ${masters.length} Gunicorn masters (pids ${masters.map((m) => m.pid).join(', ')}); ` +
+        `a USR2 upgrade may be in progress. Name one with --master PID or --pidfile FILE`,
+      'ambiguous',
+    )
+  }
+  return targetOf(masters[0] as ProcInfo, 'group', opts.configFile)
+}
