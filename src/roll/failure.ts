@@ -1,0 +1,20 @@
+/**
+ * How a step ends early: a StepFailure carries its abort reason, the message, and the new worker it
+ * concerns, if known. Anything else thrown is an internal error.
+ */
+import { errorMessage } from '../errors.js'
+import type { AbortReason } from './types.js'
+
+export class StepFailure extends Error {
+  constructor(
+    readonly reason: AbortReason,
+    message: string,
+    readonly newPid: number | null = null,
+  ) {
+    super(message)
+  }
+}
+
+export function asFailure(err: unknown): StepFailure {
+  return err instanceof StepFailure ? err : new StepFailure('internal', errorMessage(err))
+}

@@ -1,0 +1,90 @@
+/**
+ * What a run is given and what it hands back. Data only: the step machine (roller.ts) re-exports
+ * these for its callers.
+ */
+import type { Strategy } from '../config.js'
+import type * as procfs from '../proc/procfs.js'
+import type { ProcInfo } from '../proc/procfs.js'
+import type { Readiness } from '../readiness/protocol.js'
+import type { ReadinessListener } from '../readiness/listener.js'
+import type { ServerAdapter, Target } from '../servers/types.js'
+import type { Emit } from './events.js'
+import type { RollRecords, StepRecord } from './records.js'
+
+export interface RollOptions {
+  strategy: Strategy
+  batch: number
+  readyTimeoutMs: number
+  drainTimeoutMs: number
+  masterReactTimeoutMs: number
+  pollIntervalMs: number
+  acceptBareOk: boolean
+  /** returns why a ready worker's code is not the expected release, or null when it is */
+  checkRelease?: ((r: Readiness) => string | null) | undefined
+  /** extra workers left by an earlier failed surge, retired (TTOU) once this run has succeeded */
+  surplusToRetire: number
+}
+
+export interface Aborted {
+  reason: AbortReason
+  message: string
+  oldPid: number | null
+  newPid: number | null
+}
+
+export type AbortReason =
+  | 'ready-timeout'
+  | 'not-ready'
+  | 'drain-timeout'
+  | 'master-gone'
+  | 'replacement-died'
+  | 'wrong-release'
+  | 'master-unresponsive'
+  | 'denied'
+  | 'interrupted'
+  | 'internal'
+
+export interface RollOutcome {
+  ok: boolean
+  steps: StepRecord[]
+  aborted: Aborted | null
+  /** workers present at the start that this run did not stop (still serving the old code) */
+  untouched: number[]
+  /**
+   * change in the workers above the configured count: +1 per surge step that raised the count and
+   * did not lower it again (a failed step), -1 per earlier surplus worker handed back
+   */
+  surplus: number
+  durationMs: number
+}
+
+export interface RollInput {
+  adapter: ServerAdapter
+  target: Target
+  listener: ReadinessListener
+  options: RollOptions
+  /** every worker at the start, oldest first */
+  workers: ProcInfo[]
+  /** the ones to restart, oldest first */
+  selected: ProcInfo[]
+  emit: Emit
+  /** aborted by Ctrl-C / SIGTERM to this process */
+  interrupt?: AbortSignal | undefined
+  /** called after each transition so the state file can follow */
+  onProgress?: ((steps: readonly StepRecord[]) => void) | undefined
+}
+
+/** The process-table calls a run makes (procfs). The roller hands them to its steps, so tests can give plain data. */
+export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'>
+
+/** What a step needs from the run it belongs to: its input, its records, and the seams it shares. */
+export interface RollRun {
+  readonly input: RollInput
+  readonly proc: ProcSeam
+  readonly opts: RollOptions
+  readonly records: RollRecords
+  /** one master signal at a time, each verified before the next (Gunicorn drops queued signals) */
+  withMaster<T>(fn: () => Promise<T>): Promise<T>
+  /** after a transition: let the state file follow */
+  progress(): void
+}

@@ -1,0 +1,131 @@
+// The roll's policy as tables of cases over plain records: no processes, no sockets, no clock.
+import t from 'tap'
+import type { BareStatus, Readiness } from '../../src/readiness/protocol.js'
+import { nextStep, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
+import { newRecords, type RollRecords, type StepState } from '../../src/roll/records.js'
+
+/** Records for old workers 10, 20, 30, 40, one step each; `states` sets the steps' states (started unless pending-unstarted). */
+function records(states: Array<StepState | 'unstarted'>, aborted = false): RollRecords {
+  const r = newRecords([10, 20, 30, 40], [10, 20, 30, 40].slice(0, states.length))
+  states.forEach((st, i) => {
+    const s = r.steps[i]!
+    if (st === 'unstarted') return
+    s.startedAt = 1000 + i
+    s.state = st
+  })
+  if (aborted) r.aborted = { reason: 'not-ready', message: 'x', oldPid: 10, newPid: 11 }
+  return r
+}
+
+t.test('which step may start: at most `batch` in flight, none after a failure', async (t) => {
+  const cases: Array<{ name: string; states: Array<StepState | 'unstarted'>; batch: number; aborted?: boolean; next: number | null; done: boolean }> = [
+    { name: 'first step of a fresh run', states: ['unstarted', 'unstarted'], batch: 1, next: 1, done: false },
+    { name: 'batch 1: one in flight, the next waits', states: ['signaled', 'unstarted'], batch: 1, next: null, done: false },
+    { name: 'a step waiting for its turn at the master counts as in flight', states: ['pending', 'unstarted'], batch: 1, next: null, done: false },
+    { name: 'batch 2: a second may start beside the first', states: ['awaiting-ready', 'unstarted', 'unstarted'], batch: 2, next: 2, done: false },
+    { name: 'batch 2: two in flight, the third waits', states: ['exited', 'awaiting-ready', 'unstarted'], batch: 2, next: null, done: false },
+    { name: 'finished steps free their place', states: ['ready', 'failed', 'unstarted'], batch: 1, next: 3, done: false },
+    { name: 'after a failure no step starts, the in-flight ones are seen through', states: ['failed', 'awaiting-ready', 'unstarted'], batch: 2, aborted: true, next: null, done: false },
+    { name: 'after a failure, with nothing in flight, the walk is done', states: ['failed', 'unstarted', 'unstarted'], batch: 1, aborted: true, next: null, done: true },
+    { name: 'every step finished: done', states: ['ready', 'ready'], batch: 1, next: null, done: true },
+    { name: 'no steps at all: done', states: [], batch: 1, next: null, done: true },
+  ]
+  for (const c of cases) {
+    const r = records(c.states, c.aborted)
+    t.equal(nextStep(r, c.batch)?.index ?? null, c.next, `${c.name}: next step`)
+    t.equal(walkDone(r, c.batch), c.done, `${c.name}: walk done`)
+  }
+})
+
+const full = (pid: number, o: Partial<Readiness> = {}): Readiness => ({
+  kind: 'full', ready: true, pid, ppid: 1, group: 'g', status: '200 OK', statusCode: 200,
+  release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null, ...o,
+})
+const bare = (code: number): BareStatus => ({ kind: 'bare', ready: code >= 200 && code < 300, status: `${code} X`, statusCode: code })
+
+t.test('arrival attribution: a replacement is a live worker of the group, not an old one, not claimed already', async (t) => {
+  const ctx = (o: Partial<ArrivalContext> = {}): ArrivalContext => ({
+    acceptBareOk: false,
+    live: new Set([20, 30, 40, 11, 12]),
+    isRunning: () => false,
+    groupMatches: (r) => r.group === 'g',
+    target: { description: 'Sim master 1 [g]', group: 'g' },
+    ...o,
+  })
+  // step 1 claimed worker 11; steps 2 and 3 await their replacements
+  const r = records(['failed', 'awaiting-ready', 'awaiting-ready', 'unstarted'])
+  r.steps[0]!.newPid = 11
+  r.steps[0]!.claimedAt = 2000
+  const one = records(['ready', 'awaiting-ready'])
+  const cases: Array<{ name: string; v: Readiness | BareStatus; r?: RollRecords; ctx?: Partial<ArrivalContext>; why: RegExp | null; drop?: RegExp | null }> = [
+    { name: 'a new live worker of the group', v: full(12), why: null },
+    { name: 'one of the workers being replaced', v: full(20), why: /^pid 20 is one of the workers being replaced, not a new one$/ },
+    { name: 'an old worker that already exited is still an old worker', v: full(10), why: /^pid 10 is one of the workers being replaced/ },
+    { name: 'a replacement already claimed', v: full(11), why: /^pid 11 was already accepted$/ },
+    { name: 'a running process that is not a child of this master', v: full(99), ctx: { isRunning: () => true }, why: /^pid 99 is not a worker of Sim master 1 \[g\] \(another group sharing the port\?\)$/ },
+    { name: 'a process that is gone', v: full(99), why: /^pid 99 is not running \(any more\)$/ },
+    { name: 'another GROUP', v: full(12, { group: 'other' }), why: /^GROUP=other is not g$/ },
+    { name: 'no GROUP: accepted', v: full(12, { group: null }), why: null },
+    { name: 'a server without a GROUP check', v: full(12, { group: 'other' }), ctx: { groupMatches: undefined }, why: null },
+    { name: 'bare line without --accept-bare-ok', v: bare(200), why: /^bare status line without --accept-bare-ok$/ },
+    { name: 'bare line, two replacements awaited: kept queued', v: bare(200), ctx: { acceptBareOk: true }, why: /cannot be attributed$/, drop: null },
+    { name: 'bare line, one replacement awaited', v: bare(200), r: one, ctx: { acceptBareOk: true }, why: null },
+    { name: 'bare line, none awaited yet', v: bare(200), r: records(['signaled']), ctx: { acceptBareOk: true }, why: /cannot be attributed$/, drop: null },
+  ]
+  for (const c of cases) {
+    const rr = c.r ?? r
+    const cx = ctx(c.ctx)
+    const why = whyNotOurs(c.v, rr, cx)
+    if (c.why === null) t.equal(why, null, `${c.name}: ours`)
+    else t.match(why, c.why, `${c.name}: not ours`)
+    const drop = whyDrop(c.v, rr, cx)
+    const wantDrop = c.drop === undefined ? c.why : c.drop
+    if (wantDrop === null) t.equal(drop, null, `${c.name}: left queued`)
+    else t.match(drop, wantDrop, `${c.name}: dropped`)
+  }
+})
+
+t.test('readiness verdicts', async (t) => {
+  const expect = (r: Readiness) => (r.release === 'r2' ? null : `runs release ${r.release ?? '(none)'}, not r2`)
+  const cases: Array<{ name: string; v: Readiness | BareStatus; check?: typeof expect; verdict: Verdict }> = [
+    { name: 'READY=1, 200', v: full(12), check: expect, verdict: { verdict: 'ready' } },
+    { name: 'READY=1 without a status line', v: full(12, { status: null, statusCode: null }), verdict: { verdict: 'ready' } },
+    { name: 'READY=0', v: full(12, { ready: false, status: '503 Unavailable', statusCode: 503 }), verdict: { verdict: 'not-ready', status: '503 Unavailable' } },
+    { name: 'READY=0 without a status line', v: full(12, { ready: false, status: null, statusCode: null }), verdict: { verdict: 'not-ready', status: null } },
+    { name: 'READY=1 but a non-2xx status', v: full(12, { status: '500 Internal Server Error', statusCode: 500 }), check: expect, verdict: { verdict: 'not-ready', status: '500 Internal Server Error' } },
+    { name: 'PRELOAD=1 with a release expected', v: full(12, { preload: true }), check: expect, verdict: { verdict: 'preloaded', release: 'r2' } },
+    { name: 'PRELOAD=1, no release expected', v: full(12, { preload: true }), verdict: { verdict: 'ready' } },
+    { name: 'wrong release', v: full(12, { release: 'r1' }), check: expect, verdict: { verdict: 'wrong-release', why: 'runs release r1, not r2' } },
+    { name: 'wrong release, no release expected', v: full(12, { release: 'r1' }), verdict: { verdict: 'ready' } },
+    { name: 'bare OK', v: bare(200), check: expect, verdict: { verdict: 'ready' } },
+    { name: 'bare non-2xx', v: bare(503), verdict: { verdict: 'not-ready', status: '503 X' } },
+  ]
+  for (const c of cases) t.same(verdictOn(c.v, c.check), c.verdict, c.name)
+})
+
+t.test('refusals in words: reason, message, and the server hint only when it helps', async (t) => {
+  let asked = 0
+  const hint = () => {
+    asked++
+    return 'preload_app is on'
+  }
+  t.equal(refusal({ verdict: 'ready' }, 12, 'Sim master 1 [g]', hint), null)
+  t.same(refusal({ verdict: 'not-ready', status: '503 Unavailable' }, 12, 'Sim master 1 [g]', hint), {
+    reason: 'not-ready',
+    message:
+      'new worker 12 of Sim master 1 [g] reported READY=0: its status probe said "503 Unavailable". The new release is not healthy; the remaining old workers keep serving',
+  })
+  t.match(refusal({ verdict: 'not-ready', status: null }, null, 'M', hint)?.message, /^new worker \(unknown pid\) of M reported READY=0: its status probe said "nothing"\./)
+  t.equal(asked, 0, 'no hint asked for an unhealthy release')
+  t.same(refusal({ verdict: 'preloaded', release: null }, 12, 'M', hint), {
+    reason: 'wrong-release',
+    message:
+      'new worker 12 reported PRELOAD=1: it was forked from a master that preloaded the app (preload_app), so it runs the code the master ' +
+      'imported when it started, whatever RELEASE=(none) on disk says. Likely cause: preload_app is on',
+  })
+  t.same(refusal({ verdict: 'wrong-release', why: 'runs release r1, not r2' }, 12, 'M', hint), {
+    reason: 'wrong-release',
+    message: 'new worker 12 runs release r1, not r2. Likely cause: preload_app is on',
+  })
+  t.equal(asked, 2)
+})
