@@ -15,6 +15,8 @@ export const EXIT = {
   ABORTED: 4,
   /** refused: the group is in error-resistance mode, or another run holds the lock */
   REFUSED: 5,
+  /** `doctor` found a hazard of severity error (warnings alone exit 0) */
+  HAZARDS: 6,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
