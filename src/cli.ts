@@ -31,6 +31,7 @@ Exit codes:
   4  a step failed: stopped, the group is now in error-resistance mode
   5  refused: the group is in error-resistance mode, another run holds its lock,
      or another run listens on the readiness port
+  6  doctor: a hazard of severity error was found
 `
 
 export function buildProgram(ctx: RunContext): Command {
@@ -72,7 +73,7 @@ export function buildProgram(ctx: RunContext): Command {
     },
   )
 
-  addDoctorOptions(addTargetOptions(program.command('doctor').description('list what would make a rolling restart of this group unsafe or impossible, each with its fix (exit 1 when one is an error)'))).action(
+  addDoctorOptions(addTargetOptions(program.command('doctor').description('list what would make a rolling restart of this group unsafe or impossible, each with its fix (exit 6 when one is an error)'))).action(
     async (f: DoctorFlags) => {
       ctx.code = await doctorCommand(f)
     },

@@ -11,8 +11,6 @@ export const DEFAULTS = {
   readyTimeoutMs: 60_000,
   /** how long an old worker may take to finish its requests and exit after the graceful signal */
   drainTimeoutMs: 60_000,
-  /** how long a broken surplus worker gets between TERM and KILL when a surge step fails */
-  killTimeoutMs: 10_000,
   /** how long we wait for the master to react to a signal sent to it (TTIN: a new child appears) */
   masterReactTimeoutMs: 15_000,
   /** how long the preflight may take to import the app and probe its status page */
@@ -21,7 +19,6 @@ export const DEFAULTS = {
   batch: 1,
   strategy: 'replace' as const,
   maxDatagramBytes: 2048,
-  statusPath: '/_status',
 } as const
 
 export const STRATEGIES = ['replace', 'surge'] as const

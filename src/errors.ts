@@ -15,6 +15,8 @@ export const EXIT = {
   ABORTED: 4,
   /** refused: the group is in error-resistance mode, or another run holds the lock */
   REFUSED: 5,
+  /** `doctor` found a hazard of severity error (warnings alone exit 0) */
+  HAZARDS: 6,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -31,34 +33,30 @@ export class RollingRestartError extends Error {
   }
 }
 
-/** The command line or an input file is wrong. The message names the flag, the value and the fix. */
-export class UsageError extends RollingRestartError {
-  constructor(message: string, code = 'usage') {
-    super(message, EXIT.USAGE, code)
+/** A RollingRestartError with its exit code fixed and a default reason: `new UsageError(message, code?)`. */
+function withExitCode(exitCode: ExitCode, defaultCode: string) {
+  return class extends RollingRestartError {
+    constructor(message: string, code = defaultCode) {
+      super(message, exitCode, code)
+    }
   }
 }
+
+/** The command line or an input file is wrong. The message names the flag, the value and the fix. */
+export class UsageError extends withExitCode(EXIT.USAGE, 'usage') {}
 
 /** The group, master or pidfile does not exist, or we may not signal it. */
-export class TargetError extends RollingRestartError {
-  constructor(message: string, code = 'target') {
-    super(message, EXIT.TARGET, code)
-  }
-}
+export class TargetError extends withExitCode(EXIT.TARGET, 'target') {}
 
 /** The run would be unsafe or is not allowed now: error-resistance mode, lock held, port taken. */
-export class RefusedError extends RollingRestartError {
-  constructor(message: string, code = 'refused') {
-    super(message, EXIT.REFUSED, code)
-  }
-}
-
-/** A step failed; the roll stopped and the group went into error-resistance mode. */
-export class AbortError extends RollingRestartError {
-  constructor(message: string, code = 'aborted') {
-    super(message, EXIT.ABORTED, code)
-  }
-}
+export class RefusedError extends withExitCode(EXIT.REFUSED, 'refused') {}
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/** The `code` of a Node system error (`ENOENT`, `EACCES`, `ECONNRESET`), or undefined when it has none. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined
+  return typeof err.code === 'string' ? err.code : undefined
 }

@@ -63,11 +63,8 @@ export async function doctorCommand(flags: DoctorFlags): Promise<ExitCode> {
   }
   if (flags.json) printJson(report)
   else process.stdout.write(renderDoctor(report, target.description))
-  return report.ok ? EXIT.OK : HAZARDS_FOUND
+  return report.ok ? EXIT.OK : EXIT.HAZARDS
 }
-
-/** doctor's exit code when a hazard of severity error is found (warnings alone exit 0). */
-export const HAZARDS_FOUND = 1 as const
 
 export function sortHazards(hazards: Hazard[]): Hazard[] {
   const rank = (h: Hazard) => (h.severity === 'error' ? 0 : 1)

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { EXIT, TargetError, UsageError, type ExitCode } from '../errors.js'
+import { EXIT, TargetError, UsageError, errnoCode, type ExitCode } from '../errors.js'
 import { parseModeFile, parseModeName, parseRetryAfter, renderModeFile, type Mode } from '../switch/mode-file.js'
 import { replaceFile, statOrNull } from '../switch/replace-file.js'
+import { requireDirectory } from '../switch/routing-file.js'
 import { printJson } from './common.js'
-import { requireDirectory } from './switch.js'
 
 export interface ModeFlags {
   modeFile?: string
@@ -69,7 +69,7 @@ export async function modeCommand(modeArg: string, flags: ModeFlags): Promise<Ex
     try {
       previous = parseModeFile(readFileSync(plan.file, 'utf8')).mode
     } catch (err) {
-      throw new TargetError(`${plan.fileFlag} ${plan.file}: cannot read it (${(err as NodeJS.ErrnoException).code})`, 'denied')
+      throw new TargetError(`${plan.fileFlag} ${plan.file}: cannot read it (${errnoCode(err)})`, 'denied')
     }
   } else {
     previous = 'normal' // no file: the middleware serves normally

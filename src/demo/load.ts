@@ -6,6 +6,7 @@
  */
 import { request } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { errnoCode } from '../errors.js'
 
 export interface RequestRecord {
   /** epoch ms when the request was sent */
@@ -61,10 +62,10 @@ export function startLoad(o: LoadOptions): Load {
       const req = request({ host, port: o.port, path: o.path ?? '/', agent: false, timeout: o.timeoutMs }, (res) => {
         res.resume()
         res.on('end', () => end(res.statusCode ?? 0))
-        res.on('error', (err: NodeJS.ErrnoException) => end(0, err.code ?? err.message))
+        res.on('error', (err) => end(0, errnoCode(err) ?? err.message))
       })
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })))
-      req.on('error', (err: NodeJS.ErrnoException) => end(0, err.code ?? err.message))
+      req.on('error', (err) => end(0, errnoCode(err) ?? err.message))
       req.end()
     })
 

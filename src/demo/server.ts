@@ -114,30 +114,7 @@ export async function launchGunicorn(o: ServerOptions): Promise<Server> {
   const logFile = join(o.dir, 'gunicorn.log')
   const conf = join(o.dir, 'gunicorn.conf.py')
   writeFileSync(conf, gunicornConfig({ port, workers: o.workers, name: o.name, pidfile, appDir: o.appDir, logFile }))
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PYTHONPATH: [hookPath(), o.appDir].join(':'),
-    PYTHONDONTWRITEBYTECODE: '1',
-    PYTHONUNBUFFERED: '1',
-    ROLLING_RESTART_NOTIFY: `127.0.0.1:${o.notifyPort}`,
-    ...o.env,
-  }
-  const out = openSync(logFile, 'a')
-  let child: ChildProcess
-  try {
-    // detached: its own process group, so a Ctrl-C meant for us does not stop it behind our back
-    child = spawn(o.gunicorn, ['-c', conf, o.appSpec], { cwd: o.appDir, env, detached: true, stdio: ['ignore', out, out] })
-  } finally {
-    closeSync(out)
-  }
-  const state: { exited: string | null; error: Error | null } = { exited: null, error: null }
-  child.on('exit', (code, sig) => (state.exited = sig ? `signal ${sig}` : `code ${code}`))
-  child.on('error', (err) => (state.error = err))
-  const masterPid = child.pid
-  if (masterPid === undefined) {
-    await sleep(10)
-    throw new TargetError(`could not start ${o.gunicorn}: ${state.error?.message ?? 'unknown error'}`, 'no-gunicorn')
-  }
+  const { masterPid, state } = await spawnMaster(o, conf, logFile)
   const masterTicks = readStat(masterPid)?.startTicks ?? 0
   const seen = new Map<number, number>([[masterPid, masterTicks]])
   const alive = () => isSameProcess(masterPid, masterTicks)
@@ -188,6 +165,42 @@ export async function launchGunicorn(o: ServerOptions): Promise<Server> {
     }
   }
   return { masterPid, port, pidfile, logFile, workers: poll, seen, alive, ready, stop, stopNow }
+}
+
+/** What became of the spawned master, filled in by its events. */
+interface MasterEvents {
+  /** `code N` or `signal S` once it has exited */
+  exited: string | null
+  error: Error | null
+}
+
+/** Start the master detached, its output appended to `logFile`. A spawn that fails is exit 3. */
+async function spawnMaster(o: ServerOptions, conf: string, logFile: string): Promise<{ masterPid: number; state: MasterEvents }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PYTHONPATH: [hookPath(), o.appDir].join(':'),
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    ROLLING_RESTART_NOTIFY: `127.0.0.1:${o.notifyPort}`,
+    ...o.env,
+  }
+  const out = openSync(logFile, 'a')
+  let child: ChildProcess
+  try {
+    // detached: its own process group, so a Ctrl-C meant for us does not stop it behind our back
+    child = spawn(o.gunicorn, ['-c', conf, o.appSpec], { cwd: o.appDir, env, detached: true, stdio: ['ignore', out, out] })
+  } finally {
+    closeSync(out)
+  }
+  const state: MasterEvents = { exited: null, error: null }
+  child.on('exit', (code, sig) => (state.exited = sig ? `signal ${sig}` : `code ${code}`))
+  child.on('error', (err) => (state.error = err))
+  const masterPid = child.pid
+  if (masterPid === undefined) {
+    await sleep(10)
+    throw new TargetError(`could not start ${o.gunicorn}: ${state.error?.message ?? 'unknown error'}`, 'no-gunicorn')
+  }
+  return { masterPid, state }
 }
 
 /** Whether `pid` is still the process the server had under that pid (not a reused pid). */

@@ -7,6 +7,7 @@
  * is missing, or the hook package is not importable.
  */
 import { spawn } from 'node:child_process'
+import { errnoCode } from '../errors.js'
 
 export interface PreflightInvocation {
   python: string
@@ -138,8 +139,8 @@ export function runPreflight(inv: PreflightInvocation, abort?: AbortSignal): Pro
         durationMs: Date.now() - started,
       })
     }
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      spawnError = `${err.code ?? 'error'}: ${err.message}`
+    child.on('error', (err) => {
+      spawnError = `${errnoCode(err) ?? 'error'}: ${err.message}`
       done(null, null)
     })
     child.on('close', (code, sig) => done(code, sig))

@@ -9,6 +9,7 @@
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs'
 import psTree from 'ps-tree'
 import pidusage from 'pidusage'
+import { errnoCode } from '../errors.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
 const CLK_TCK = 100
@@ -146,7 +147,7 @@ export function signal(pid: number, sig: NodeJS.Signals | 0): SignalOutcome {
     process.kill(pid, sig)
     return 'sent'
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     if (code === 'ESRCH') return 'gone'
     if (code === 'EPERM') return 'denied'
     throw err

@@ -8,10 +8,10 @@
  * same directory and renamed over it, so any process resolving `current` sees the old target or
  * the new one, never a missing link.
  */
-import { lstatSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, symlinkSync, unlinkSync } from 'node:fs'
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path'
 import { UsageError } from '../errors.js'
-import { fsyncDirectory } from '../fs-sync.js'
+import { replaceByRename } from '../fs/atomic-write.js'
 
 export interface ReleaseLayout {
   root: string
@@ -92,29 +92,11 @@ export function readCurrent(layout: ReleaseLayout): CurrentLink | null {
 }
 
 /**
- * Point `link` at `target` atomically: symlink at `.NAME.tmp-PID` in the same directory, then
- * rename(2) over `link`, then fsync the directory so the change survives a crash.
+ * Point `link` at `target` atomically: a new symlink at a temporary name in the same directory,
+ * then rename(2) over `link`, then fsync the directory so the change survives a crash.
  */
 export function swapSymlink(link: string, target: string): void {
-  const dir = dirname(link)
-  const tmp = join(dir, `.${basename(link)}.tmp-${process.pid}`)
-  try {
-    unlinkSync(tmp)
-  } catch {
-    // none left over
-  }
-  symlinkSync(target, tmp)
-  try {
-    renameSync(tmp, link)
-  } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // nothing to clean
-    }
-    throw err
-  }
-  fsyncDirectory(dir)
+  replaceByRename(link, (tmp) => symlinkSync(target, tmp))
 }
 
 /** Point `current` at releases/NAME (a relative link, so the root can be moved or mounted elsewhere). */

@@ -2,10 +2,10 @@
  * One JSON file per group in the state directory, replaced atomically (write a temporary file,
  * fsync it, rename it over the old one, fsync the directory), so a crash never leaves half a file.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { TargetError, UsageError } from '../errors.js'
-import { fsyncDirectory } from '../fs-sync.js'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { TargetError, UsageError, errnoCode } from '../errors.js'
+import { writeFileAtomic } from '../fs/atomic-write.js'
 
 export interface WorkerRecord {
   pid: number
@@ -131,7 +131,7 @@ export function ensureStateDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 })
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     throw new TargetError(
       `cannot create the state directory ${dir} (${code}): run as a user who may write it, or choose another with --state-dir DIR or ROLLING_RESTART_STATE_DIR`,
       'state-dir',
@@ -145,7 +145,7 @@ export function readState(dir: string, key: string): GroupState | null {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    if (errnoCode(err) === 'ENOENT') return null
     throw new TargetError(`cannot read the state file ${path}: ${(err as Error).message}`, 'state-dir')
   }
   let data: unknown
@@ -182,27 +182,4 @@ export function updateState(
   fn(state)
   writeState(dir, state)
   return state
-}
-
-/** write temp, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
-export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
-  const fd = openSync(tmp, 'w', mode)
-  try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    renameSync(tmp, path)
-  } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // nothing to clean
-    }
-    throw err
-  }
-  fsyncDirectory(dirname(path))
 }

@@ -4,8 +4,8 @@
  * two `--back`s in a row toggle between the last two targets, like `cd -`.
  */
 import { readFileSync } from 'node:fs'
-import { UsageError } from '../errors.js'
-import { writeFileAtomic } from '../state/state-file.js'
+import { UsageError, errnoCode } from '../errors.js'
+import { writeFileAtomic } from '../fs/atomic-write.js'
 import type { RouteSpec } from './dispatch-script.js'
 
 export type Mechanism = 'map' | 'dispatch'
@@ -46,8 +46,8 @@ export function readHistory(path: string, flag: string): SwitchHistory | null {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new UsageError(`${flag}: cannot read the switch history ${path} (${(err as NodeJS.ErrnoException).code})`)
+    if (errnoCode(err) === 'ENOENT') return null
+    throw new UsageError(`${flag}: cannot read the switch history ${path} (${errnoCode(err)})`)
   }
   let data: Partial<SwitchHistory>
   try {

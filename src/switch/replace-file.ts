@@ -10,24 +10,10 @@
  * dispatch script when its mtime differs, ModeMiddleware re-reads on (mtime, size, inode). Two
  * switches inside one tick of the kernel's file-time clock would otherwise leave equal mtimes.
  */
-import {
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsyncSync,
-  futimesSync,
-  lstatSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  type Stats,
-} from 'node:fs'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { TargetError, UsageError } from '../errors.js'
-import { fsyncDirectory } from '../fs-sync.js'
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lstatSync, openSync, type Stats } from 'node:fs'
+import { dirname } from 'node:path'
+import { TargetError, UsageError, errnoCode } from '../errors.js'
+import { replaceByRename, writeAll } from '../fs/atomic-write.js'
 
 export interface Replaced {
   path: string
@@ -54,7 +40,7 @@ export function statOrNull(path: string, flag: string): Stats | null {
   try {
     return lstatSync(path)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     if (code === 'ENOENT') return null
     if (code === 'ENOTDIR') throw new UsageError(`${flag} ${path}: a part of the path is not a directory; give the path of a file`)
     if (code === 'EACCES') throw new TargetError(`${flag} ${path}: not permitted to look at it; run as a user who may write that directory`, 'denied')
@@ -71,25 +57,36 @@ export function replaceFile(path: string, content: string, opts: ReplaceOptions)
     )
   }
   if (old && !old.isFile()) throw new UsageError(`${flag} ${path} is not a regular file; give the path of a file`)
-  const dir = dirname(path)
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const bytes = Buffer.from(content, 'utf8')
+  const { inode, mtimeMs } = replaceByRename(path, (tmp) => writeReplacement(tmp, path, bytes, old, opts), {
+    renameFailed: (err) => {
+      const code = errnoCode(err)
+      return code === 'EACCES' || code === 'EPERM' ? new TargetError(`${flag} ${path}: not permitted to replace it (${code})`, 'denied') : err
+    },
+  })
+  return { path, inode, previousInode: old ? old.ino : null, previousMtimeMs: old ? old.mtimeMs : null, mtimeMs, bytes: bytes.length }
+}
+
+/**
+ * The new file at `tmp`, beside `path`: the bytes, the old file's mode and owner, an mtime after
+ * the old one's, fsynced. Returns its inode and mtime.
+ */
+function writeReplacement(tmp: string, path: string, bytes: Buffer, old: Stats | null, opts: ReplaceOptions): { inode: number; mtimeMs: number } {
+  const { flag } = opts
+  const dir = dirname(path)
   let fd: number
   try {
     fd = openSync(tmp, 'wx', 0o600)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     if (code === 'ENOENT') throw new UsageError(`${flag} ${path}: the directory ${dir} does not exist; create it or give another path`)
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new TargetError(`${flag} ${path}: not permitted to create a file in ${dir} (${code}); run as a user who may write there`, 'denied')
     }
     throw err
   }
-  let inode: number
-  let mtimeMs: number
   try {
-    let off = 0
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    writeAll(fd, bytes)
     // The server reads this file as its own user (www-data): set the bits explicitly, the umask
     // of whoever runs the switch must not decide them.
     fchmodSync(fd, old ? old.mode & 0o7777 : (opts.mode ?? 0o644))
@@ -101,30 +98,8 @@ export function replaceFile(path: string, content: string, opts: ReplaceOptions)
       st = fstatSync(fd)
     }
     fsyncSync(fd)
-    inode = st.ino
-    mtimeMs = st.mtimeMs
-  } catch (err) {
+    return { inode: st.ino, mtimeMs: st.mtimeMs }
+  } finally {
     closeSync(fd)
-    unlinkQuietly(tmp)
-    throw err
-  }
-  closeSync(fd)
-  try {
-    renameSync(tmp, path)
-  } catch (err) {
-    unlinkQuietly(tmp)
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EPERM') throw new TargetError(`${flag} ${path}: not permitted to replace it (${code})`, 'denied')
-    throw err
-  }
-  fsyncDirectory(dir)
-  return { path, inode, previousInode: old ? old.ino : null, previousMtimeMs: old ? old.mtimeMs : null, mtimeMs, bytes: bytes.length }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // already gone
   }
 }

@@ -206,7 +206,7 @@ t.test('Gunicorn importing from a release directory instead of current: the rele
 
   // with the config file, doctor sees the chdir and says why
   const doctor = await runCli(['doctor', '--pidfile', server.pidfile, '--state-dir', stateDir, '--server-config', server.confPath, '--root', root, '--json'])
-  t.equal(doctor.code, 1, 'doctor: exit 1', { stdout: doctor.stdout })
+  t.equal(doctor.code, 6, 'doctor: exit 6 (hazards found)', { stdout: doctor.stdout })
   const hazards = (doctor.json as { hazards: Array<{ id: string; severity: string; message: string; fix: string }> }).hazards
   const stale = hazards.find((h) => h.id === 'stale-cwd')
   t.match(stale, { severity: 'error', message: /imports the app from .*releases\/r1 .*not through .*current/, fix: /chdir = '.*current'/ })

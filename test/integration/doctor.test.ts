@@ -43,13 +43,13 @@ t.test('preload_app: --expect-release fails the first step, and doctor names the
   t.ok(isAlive(server.masterPid))
 
   const doctor = await runCli(['doctor', ...target, '--notify', `127.0.0.1:${notifyPort}`, '--server-config', server.confPath, '--json'])
-  t.equal(doctor.code, 1, 'doctor exits 1', { stdout: doctor.stdout })
+  t.equal(doctor.code, 6, 'doctor exits 6 (hazards found)', { stdout: doctor.stdout })
   const d = doctor.json as DoctorReport
   t.equal(d.ok, false)
   t.match(d.hazards.find((h) => h.id === 'preload-app'), { severity: 'error', message: /preload_app.*never loads a new release/, fix: /preload_app = False/ })
   t.match(d.hazards.find((h) => h.id === 'error-resistance'), { severity: 'error', message: /wrong-release/, fix: /rolling-restart resume --pidfile/ })
   const text = await runCli(['doctor', ...target, '--notify', `127.0.0.1:${notifyPort}`, '--server-config', server.confPath])
-  t.equal(text.code, 1)
+  t.equal(text.code, 6)
   t.match(text.stdout, /error +preload-app: .*\n +fix: set preload_app = False/)
   t.match(text.stdout, /\d error\(s\), \d warning\(s\)/)
 
@@ -85,7 +85,7 @@ t.test('a server whose environment is readable (SPT_NOENV=1): where its datagram
   const target = ['--pidfile', broken.pidfile, '--state-dir', stateDir, '--server-config', broken.confPath]
   const otherPort = await freeUdpPort()
   const r = await runCli(['doctor', ...target, '--notify', `127.0.0.1:${otherPort}`, '--json'])
-  t.equal(r.code, 1, { stdout: r.stdout, stderr: r.stderr })
+  t.equal(r.code, 6, { stdout: r.stdout, stderr: r.stderr })
   const d = r.json as DoctorReport
   t.same(ids(d, 'error'), ['hook-not-importable', 'notify-mismatch'])
   t.match(d.hazards.find((h) => h.id === 'hook-not-importable'), { message: /cannot import rolling_restart_hook.*No module named 'rolling_restart_hook'/, fix: /hook-path/ })

@@ -9,9 +9,9 @@ import {
   stateKey,
   statePath,
   updateState,
-  writeFileAtomic,
   writeState,
 } from '../../src/state/state-file.js'
+import { writeFileAtomic } from '../../src/fs/atomic-write.js'
 
 t.test('state keys are file-name safe and distinct per server', async (t) => {
   t.equal(stateKey('mod_wsgi', 'app:blue'), 'mod_wsgi--app%3Ablue')

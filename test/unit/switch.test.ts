@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync, writeSync, chmodSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EXIT, UsageError } from '../../src/errors.js'
-import { currentRoute, nextRoute, parseSwitchFlags, type SwitchFlags } from '../../src/commands/switch.js'
+import { parseSwitchFlags, type SwitchFlags } from '../../src/switch/flags.js'
+import { currentRoute, nextRoute } from '../../src/switch/route.js'
 import { parseDispatchScript, renderDispatchScript, type RouteSpec } from '../../src/switch/dispatch-script.js'
 import { appendEntry, describeRoute, previousEntry, primaryGroup, readHistory, writeHistory, type SwitchEntry } from '../../src/switch/history.js'
 import { parseGroupName, parseMapFile, renderMapFile } from '../../src/switch/map-file.js'
-import { judgeGroup, type GroupFacts } from '../../src/switch/readiness.js'
+import { judgeGroup, type SwitchGroupFacts } from '../../src/switch/group-judgement.js'
 import { replaceFile } from '../../src/switch/replace-file.js'
 import { emptyState } from '../../src/state/state-file.js'
 
@@ -253,7 +254,7 @@ t.test('canary routes keep the group that is live now as the stable side', async
   t.same(parseDispatchScript(renderDispatchScript(full)), full)
 })
 
-const facts = (over: Partial<GroupFacts>): GroupFacts => ({
+const facts = (over: Partial<SwitchGroupFacts>): SwitchGroupFacts => ({
   group: 'app:green',
   live: [11, 12],
   expected: null,

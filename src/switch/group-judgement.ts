@@ -11,7 +11,7 @@
  */
 import type { GroupState } from '../state/state-file.js'
 
-export interface GroupFacts {
+export interface SwitchGroupFacts {
   group: string
   /** live daemon processes of the group now, from the process table */
   live: number[]
@@ -42,7 +42,7 @@ export interface Judgement {
 
 const list = (pids: number[]): string => pids.join(', ')
 
-export function judgeGroup(f: GroupFacts): Judgement {
+export function judgeGroup(f: SwitchGroupFacts): Judgement {
   const problems: string[] = []
   const records = f.state?.workers ?? {}
   const readyPids: number[] = []

@@ -1,0 +1,90 @@
+/**
+ * Replacing a file (or a symlink) by rename(2), for everything that must never be seen half
+ * written: the state files, the switch history, the routing and mode files, `current`.
+ *
+ *   make the new one at a temporary name in the same directory (same file system, so the rename is
+ *   atomic) -> rename it over the old one -> fsync the directory, so the rename survives a crash
+ *
+ * A reader sees the old one or the new one, whole. When any step fails the temporary one is
+ * removed and the error passed on; the old one is untouched.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+
+/** `DIR/.NAME.PID.RANDOM.tmp`: hidden, beside `path`, and never the name of another run's. */
+export function tmpPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+}
+
+export interface ReplaceByRenameOptions {
+  /** turn a failed rename into the error to throw (e.g. one that names the flag); the default passes it on */
+  renameFailed?: (err: unknown) => unknown
+}
+
+/**
+ * `make(tmp)` creates the new file or link at a temporary path beside `path`; it is then renamed
+ * over `path` and the directory fsynced. Returns what `make` returned.
+ */
+export function replaceByRename<T>(path: string, make: (tmp: string) => T, opts: ReplaceByRenameOptions = {}): T {
+  const tmp = tmpPathBeside(path)
+  let made: T
+  try {
+    made = make(tmp)
+  } catch (err) {
+    unlinkQuietly(tmp)
+    throw err
+  }
+  try {
+    renameSync(tmp, path)
+  } catch (err) {
+    unlinkQuietly(tmp)
+    throw opts.renameFailed ? opts.renameFailed(err) : err
+  }
+  fsyncDirectory(dirname(path))
+  return made
+}
+
+/** write, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  replaceByRename(path, (tmp) => {
+    const fd = openSync(tmp, 'wx', mode)
+    try {
+      writeAll(fd, bytes)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  })
+}
+
+/** writeSync until every byte is written (a single call may write fewer). */
+export function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+}
+
+/**
+ * fsync a directory, so a rename into it survives a crash. Some file systems refuse fsync on a
+ * directory; the rename is atomic all the same, so that is not an error.
+ */
+export function fsyncDirectory(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
+  } catch {
+    // see above
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // never made, or already gone
+  }
+}
