@@ -62,3 +62,9 @@ export class AbortError extends RollingRestartError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
+
+/** The errno code of a Node system error (`ENOENT`, `EACCES`...), or undefined for anything else. */
+export function errnoCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}

@@ -267,7 +267,7 @@ export async function switchCommand(flags: SwitchFlags): Promise<ExitCode> {
   const dir = stateDir(flags)
   requireDirectory(plan.fileFlag, plan.file)
   if (plan.historyPath !== historyPathFor(plan.file)) requireDirectory('--history', plan.historyPath)
-  const lock = lockRoutingFile(plan)
+  const lock = await lockRoutingFile(plan)
   try {
     const history = readHistory(plan.historyPath, '--history')
     if (history && history.mechanism !== plan.mechanism) {
@@ -365,11 +365,11 @@ function liveSince(mtimeMs: number | null): string | undefined {
   return mtimeMs === null ? undefined : new Date(mtimeMs).toISOString()
 }
 
-function lockRoutingFile(plan: SwitchPlan): Lock {
+async function lockRoutingFile(plan: SwitchPlan): Promise<Lock> {
   const lockDir = dirname(plan.historyPath)
   const key = `${basename(plan.file)}.switch`
   try {
-    return acquireLock(lockDir, key, plan.file)
+    return await acquireLock(lockDir, key, plan.file)
   } catch (err) {
     if (err instanceof RefusedError) {
       throw new RefusedError(

@@ -187,22 +187,35 @@ export function updateState(
 /** write temp, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
 export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
-  const fd = openSync(tmp, 'w', mode)
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
+    writeFileDurable(tmp, content, mode)
     renameSync(tmp, path)
   } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // nothing to clean
-    }
+    removeFile(tmp)
     throw err
   }
   fsyncDirectory(dirname(path))
+}
+
+/** Create (or truncate) a file with this content and fsync it; on failure the file is removed, never left half-written. */
+export function writeFileDurable(path: string, content: string | Buffer, mode = 0o644): void {
+  const fd = openSync(path, 'w', mode)
+  try {
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    removeFile(path)
+    throw err
+  }
+  closeSync(fd)
+}
+
+/** unlink, where a file that is already gone is not an error. */
+export function removeFile(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // already gone
+  }
 }
