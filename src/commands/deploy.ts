@@ -143,7 +143,7 @@ async function deploy(
   const dir = stateDir(flags)
   const resolved = resolveForRun(flags, plan, out)
   const { target } = resolved
-  const { key, lock } = lockGroup(dir, target, out)
+  const { key, lock } = await lockGroup(dir, target, out)
   try {
     const prior = readState(dir, key)
     refuseInErrorResistance(prior, flags, target.group)

@@ -175,9 +175,9 @@ export async function restartCommand(flags: RestartFlags, interrupt?: AbortSigna
 }
 
 /** Take the group's lock (one run per group), saying so when it was left by a dead run. */
-export function lockGroup(dir: string, target: Target, out: Output): { key: string; lock: Lock } {
+export async function lockGroup(dir: string, target: Target, out: Output): Promise<{ key: string; lock: Lock }> {
   const key = stateKey(target.server, target.group)
-  const lock = acquireLock(dir, key, target.group)
+  const lock = await acquireLock(dir, key, target.group)
   if (lock.recoveredFrom) {
     out.logger.warn({ event: 'lock-recovered', holder: lock.recoveredFrom }, `recovered the lock left by a dead run (pid ${lock.recoveredFrom.pid})`)
   }
@@ -188,7 +188,7 @@ async function restart(flags: RestartFlags, plan: RestartPlan, out: Output, inte
   const dir = stateDir(flags)
   const resolved = resolveForRun(flags, plan, out)
   const { target } = resolved
-  const { key, lock } = lockGroup(dir, target, out)
+  const { key, lock } = await lockGroup(dir, target, out)
   try {
     const prior = readState(dir, key)
     refuseInErrorResistance(prior, flags, target.group)

@@ -15,7 +15,7 @@ export async function resumeCommand(flags: ResumeFlags): Promise<ExitCode> {
   const { target } = resolveTarget(targetOptions(flags))
   const dir = stateDir(flags)
   const key = stateKey(target.server, target.group)
-  const lock = acquireLock(dir, key, target.group)
+  const lock = await acquireLock(dir, key, target.group)
   try {
     const state = readState(dir, key)
     const was = state?.errorResistance ?? null

@@ -81,7 +81,7 @@ export async function switchCommand(flags: SwitchFlags): Promise<ExitCode> {
   const dir = stateDir(flags)
   requireDirectory(plan.fileFlag, plan.file)
   if (plan.historyPath !== historyPathFor(plan.file)) requireDirectory('--history', plan.historyPath)
-  const lock = lockRoutingFile(plan)
+  const lock = await lockRoutingFile(plan)
   try {
     const history = readRoutingHistory(plan)
     const live = currentRoute(plan, history)

@@ -48,15 +48,7 @@ export function replaceByRename<T>(path: string, make: (tmp: string) => T, opts:
 /** write, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
 export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-  replaceByRename(path, (tmp) => {
-    const fd = openSync(tmp, 'wx', mode)
-    try {
-      writeAll(fd, bytes)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-  })
+  replaceByRename(path, (tmp) => writeNewFile(tmp, bytes, mode))
 }
 
 /** writeSync until every byte is written (a single call may write fewer). */
@@ -81,7 +73,22 @@ export function fsyncDirectory(dir: string): void {
   }
 }
 
-function unlinkQuietly(path: string): void {
+/** Create a file that must not exist yet with these bytes, fsynced; on any failure it is removed, never left half-written. */
+export function writeNewFile(path: string, bytes: Buffer, mode = 0o644): void {
+  const fd = openSync(path, 'wx', mode)
+  try {
+    writeAll(fd, bytes)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    unlinkQuietly(path)
+    throw err
+  }
+  closeSync(fd)
+}
+
+/** unlink, where a file that was never made or is already gone is not an error. */
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path)
   } catch {

@@ -23,11 +23,11 @@ export function requireDirectory(flag: string, file: string): void {
 }
 
 /** The switch lock of `plan.file`, in the directory of its history. Held by another switch: exit 5. */
-export function lockRoutingFile(plan: Pick<SwitchPlan, 'file' | 'historyPath'>): Lock {
+export async function lockRoutingFile(plan: Pick<SwitchPlan, 'file' | 'historyPath'>): Promise<Lock> {
   const lockDir = dirname(plan.historyPath)
   const key = `${basename(plan.file)}.switch`
   try {
-    return acquireLock(lockDir, key, plan.file)
+    return await acquireLock(lockDir, key, plan.file)
   } catch (err) {
     if (err instanceof RefusedError) {
       throw new RefusedError(

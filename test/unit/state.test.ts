@@ -2,7 +2,6 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { EXIT, RefusedError } from '../../src/errors.js'
-import { acquireLock, lockPath } from '../../src/state/lock.js'
 import {
   emptyState,
   readState,
@@ -71,55 +70,4 @@ t.test('atomic write replaces the file by rename (new inode)', async (t) => {
   writeFileAtomic(path, 'new')
   t.equal(readFileSync(path, 'utf8'), 'new')
   t.not(statSync(path).ino, before)
-})
-
-t.test('lock: one holder at a time, released on release()', async (t) => {
-  const dir = t.testdir({})
-  const a = acquireLock(dir, 'k', 'app:blue')
-  t.equal(a.recoveredFrom, null)
-  const second = () => acquireLock(dir, 'k', 'app:blue')
-  t.throws(second, RefusedError)
-  try {
-    second()
-  } catch (err) {
-    t.match((err as Error).message, new RegExp(`pid ${process.pid}.*app:blue`), 'names the holder pid and the group')
-    t.equal((err as RefusedError).exitCode, EXIT.REFUSED)
-  }
-  a.release()
-  t.notOk(existsSync(lockPath(dir, 'k')), 'release() removed the lock file')
-  const b = acquireLock(dir, 'k', 'app:blue')
-  t.equal(b.recoveredFrom, null, 'free again after release: taken cleanly, nothing to recover')
-  b.release()
-})
-
-t.test('lock: a lock left by a dead run is recovered', async (t) => {
-  const dir = t.testdir({})
-  // a real process that has exited: its pid no longer runs (or runs something with another start time)
-  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
-  const deadPid = Number(child.stdout.trim())
-  writeFileSync(lockPath(dir, 'k'), JSON.stringify({ pid: deadPid, startTicks: 1, since: 'then', command: 'rolling-restart' }))
-  const l = acquireLock(dir, 'k', 'g')
-  t.equal(l.recoveredFrom?.pid, deadPid)
-  t.equal(JSON.parse(readFileSync(lockPath(dir, 'k'), 'utf8')).pid, process.pid)
-  l.release()
-})
-
-t.test('lock: a pid reused by another process does not keep the lock', async (t) => {
-  const dir = t.testdir({})
-  // our own pid, but a start time that is not ours: the original holder died and the pid was reused
-  writeFileSync(lockPath(dir, 'k'), JSON.stringify({ pid: process.pid, startTicks: 1, since: 'then', command: 'x' }))
-  const l = acquireLock(dir, 'k', 'g')
-  t.equal(l.recoveredFrom?.pid, process.pid)
-  l.release()
-})
-
-t.test('lock: a half-written lock is respected briefly, then recovered', async (t) => {
-  const dir = t.testdir({})
-  writeFileSync(lockPath(dir, 'k'), '{"pi')
-  t.throws(() => acquireLock(dir, 'k', 'g'), /taking the lock/)
-  const old = new Date(Date.now() - 60_000)
-  utimesSync(lockPath(dir, 'k'), old, old)
-  const l = acquireLock(dir, 'k', 'g')
-  t.equal(JSON.parse(readFileSync(lockPath(dir, 'k'), 'utf8')).pid, process.pid, 'recovered after the grace period')
-  l.release()
 })
