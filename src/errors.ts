@@ -15,6 +15,8 @@ export const EXIT = {
   ABORTED: 4,
   /** refused: the group is in error-resistance mode, or another run holds the lock */
   REFUSED: 5,
+  /** stopped by SIGINT / SIGTERM (128 + SIGINT, as a shell reports it); not error-resistance mode */
+  INTERRUPTED: 130,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -56,6 +58,13 @@ export class RefusedError extends RollingRestartError {
 export class AbortError extends RollingRestartError {
   constructor(message: string, code = 'aborted') {
     super(message, EXIT.ABORTED, code)
+  }
+}
+
+/** Ctrl-C / SIGTERM before any worker was touched: exit 130, nothing recorded against the group. */
+export class Interrupted extends RollingRestartError {
+  constructor(message: string) {
+    super(message, EXIT.INTERRUPTED, 'interrupted')
   }
 }
 

@@ -103,7 +103,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     const s = server
     await s.ready({ timeoutMs: 30_000 + o.workers * o.bootSeconds * 1000, signal: interrupt })
     say(`gunicorn master PID ${s.masterPid} [${name}] on http://127.0.0.1:${s.port}/, workers ${s.workers().join(' ')}, release v1`)
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
 
     load = startLoad({ port: s.port, concurrency: DEMO_DEFAULTS.concurrency, maxDurationMs: 300_000, maxRequests: 500_000, timeoutMs: 10_000 })
     const activeLoad = load
@@ -138,7 +138,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     const rollEnd = Date.now()
     await sleep(500) // the requests sent during the roll finish
     const records = await load.stop()
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
 
     const report = parseReport(stdout)
     const during = records.filter((r) => r.start >= rollStart && r.start <= rollEnd)
@@ -171,7 +171,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     }
     return EXIT.OK
   } catch (err) {
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
     throw err
   } finally {
     interrupt.removeEventListener('abort', onInterrupt)
@@ -225,7 +225,7 @@ function startRoll(args: string[], onLine: (line: string) => void): Roll {
     child.on('close', (code, sig) => {
       running = false
       if (partial.trim()) onLine(partial)
-      resolve({ code: code ?? (sig === 'SIGINT' ? 130 : EXIT.INTERNAL), stdout })
+      resolve({ code: code ?? (sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.INTERNAL), stdout })
     })
   })
   const interrupt = () => {
