@@ -5,15 +5,17 @@
 import { Command, CommanderError } from 'commander'
 import { EXIT } from './errors.js'
 import { addOutputOptions, addTargetOptions } from './commands/common.js'
-import { addRestartOptions, restartCommand, type RestartFlags } from './commands/restart.js'
+import { addRestartOptions, restartCommand } from './commands/restart.js'
 import { statusCommand, type StatusFlags } from './commands/status.js'
 import { resumeCommand, type ResumeFlags } from './commands/resume.js'
-import { addDeployOptions, deployCommand, type DeployFlags } from './commands/deploy.js'
+import { addDeployOptions, deployCommand } from './commands/deploy.js'
 import { addDoctorOptions, doctorCommand, type DoctorFlags } from './commands/doctor.js'
 import { addDemoOptions, demoCommand, type DemoFlags } from './commands/demo.js'
 import { addSwitchOptions, switchCommand, type SwitchFlags } from './commands/switch.js'
 import { addModeOptions, modeCommand, type ModeFlags } from './commands/mode.js'
 import { hookPath } from './paths.js'
+import type { DeployFlags } from './run/deploy-context.js'
+import type { RestartFlags } from './run/flags.js'
 
 export interface RunContext {
   /** aborted when rolling-restart itself gets SIGINT / SIGTERM */

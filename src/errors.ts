@@ -17,6 +17,8 @@ export const EXIT = {
   REFUSED: 5,
   /** `doctor` found a hazard of severity error (warnings alone exit 0) */
   HAZARDS: 6,
+  /** stopped by SIGINT / SIGTERM (128 + SIGINT, as a shell reports it); not error-resistance mode */
+  INTERRUPTED: 130,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -50,6 +52,9 @@ export class TargetError extends withExitCode(EXIT.TARGET, 'target') {}
 
 /** The run would be unsafe or is not allowed now: error-resistance mode, lock held, port taken. */
 export class RefusedError extends withExitCode(EXIT.REFUSED, 'refused') {}
+
+/** Ctrl-C / SIGTERM before any worker was touched: exit 130, nothing recorded against the group. */
+export class Interrupted extends withExitCode(EXIT.INTERRUPTED, 'interrupted') {}
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)

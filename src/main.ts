@@ -13,7 +13,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     signals++
     if (signals > 1) {
       process.stderr.write(`rolling-restart: second ${sig}, exiting now\n`)
-      process.exit(130)
+      process.exit(EXIT.INTERRUPTED)
     }
     // the demo says in its own words what it stops; a roll says this
     if (argv[0] !== 'demo') {

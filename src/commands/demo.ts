@@ -5,7 +5,7 @@
  * process it started, by pid, also on Ctrl-C and on errors.
  */
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import type { Command } from 'commander'
 import { STRATEGIES, formatMs, parseChoice, parsePositiveInt } from '../config.js'
 import { EXIT, UsageError, errorMessage } from '../errors.js'
 import { isFailure, percentile, startLoad, type Load, type RequestRecord } from '../demo/load.js'
+import { bootTimes, parseReport } from '../demo/roll-output.js'
 import { findGunicorn, freeUdpPort, launchGunicorn, stillRunning, tail, type Server } from '../demo/server.js'
 import { packageRoot } from '../paths.js'
 import { sleep } from '../proc/procfs.js'
@@ -35,14 +36,6 @@ export function addDemoOptions(cmd: Command): Command {
     .option('--boot <seconds>', "how long the sample app takes to load in each worker", String(DEMO_DEFAULTS.bootSeconds))
     .option('--strategy <name>', 'replace or surge', 'replace')
     .option('--gunicorn <path>', 'the gunicorn to run (default: /usr/bin/gunicorn, else gunicorn on PATH)')
-}
-
-interface Report {
-  ok: boolean
-  replaced: Array<{ oldPid: number; newPid: number; readyMs: number; status: string | null; release: string | null }>
-  durationMs: number
-  message: string
-  aborted: { reason: string; message: string } | null
 }
 
 interface Parsed {
@@ -103,7 +96,7 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     const s = server
     await s.ready({ timeoutMs: 30_000 + o.workers * o.bootSeconds * 1000, signal: interrupt })
     say(`gunicorn master PID ${s.masterPid} [${name}] on http://127.0.0.1:${s.port}/, workers ${s.workers().join(' ')}, release v1`)
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
 
     load = startLoad({ port: s.port, concurrency: DEMO_DEFAULTS.concurrency, maxDurationMs: 300_000, maxRequests: 500_000, timeoutMs: 10_000 })
     const activeLoad = load
@@ -113,82 +106,103 @@ export async function demoCommand(flags: DemoFlags, interrupt: AbortSignal): Pro
     say(`new release v2 written; rolling every worker (--strategy ${o.strategy}):`)
 
     const rollStart = Date.now()
-    roll = startRoll(
-      [
-        '--server', 'gunicorn',
-        '--pidfile', s.pidfile,
-        '--notify', `127.0.0.1:${notifyPort}`,
-        '--state-dir', join(dir, 'state'),
-        '--strategy', o.strategy,
-        // the master's title hides its command line: name the app so the preflight can load v2 first
-        '--preflight-app', DEMO_APP_SPEC,
-        '--ready-timeout', `${Math.ceil(o.bootSeconds + 30)}s`,
-        '--drain-timeout', '30s',
-        '--log-file', join(dir, 'roll.log'),
-        '--log-format', 'text',
-        '--json',
-      ],
-      (line) => {
-        const counts = / ready in /.test(line) ? `   (served ${served(activeLoad.records, rollStart)}, failed ${failed(activeLoad.records, rollStart)})` : ''
-        say(`  ${line}${counts}`)
-      },
-    )
+    roll = startRoll(rollArgs(o, s, notifyPort, dir), (line) => {
+      const counts = / ready in /.test(line) ? `   (served ${served(activeLoad.records, rollStart)}, failed ${failed(activeLoad.records, rollStart)})` : ''
+      say(`  ${line}${counts}`)
+    })
     say(`  rolling-restart PID ${roll.pid}`)
     const { code, stdout } = await roll.done
     const rollEnd = Date.now()
     await sleep(500) // the requests sent during the roll finish
     const records = await load.stop()
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
 
-    const report = parseReport(stdout)
-    const during = records.filter((r) => r.start >= rollStart && r.start <= rollEnd)
-    const bad = records.filter(isFailure)
-    const sorted = during.filter((r) => !isFailure(r)).map((r) => r.ms).sort((a, b) => a - b)
-    say('outcome:')
-    if (!report) {
-      say(`  rolling-restart exited with code ${code} without a report`)
-      return code === 0 ? EXIT.INTERNAL : code
-    }
-    say(`  workers replaced: ${report.replaced.length} of ${o.workers} in ${formatMs(report.durationMs)}${report.ok ? '' : ` - stopped: ${report.aborted?.message ?? report.message}`}`)
-    say(
-      `  requests during the roll: ${during.length - during.filter(isFailure).length} served, failed: ${during.filter(isFailure).length}` +
-        ` (p50 ${formatMs(percentile(sorted, 50))}, p99 ${formatMs(percentile(sorted, 99))}, max ${formatMs(sorted.at(-1) ?? 0)})`,
-    )
-    if (bad.length > during.filter(isFailure).length) say(`  failed outside the roll: ${bad.length - during.filter(isFailure).length}`)
-    for (const f of bad.slice(0, 5)) say(`    failed at +${f.start - rollStart} ms: ${f.error ?? `HTTP ${f.status}`}`)
-    const boots = bootTimes(join(dir, 'roll.log'))
-    say('  each new worker: boot = its process start to its READY datagram; ready = how long the step waited for that READY')
-    for (const r of report.replaced) {
-      const boot = boots.get(r.newPid)
-      say(`    ${r.oldPid} -> ${r.newPid}  boot ${boot !== undefined ? formatMs(boot) : '?'}, ready ${formatMs(r.readyMs)}, release ${r.release ?? '?'}`)
-    }
-    const answer = await get(s.port)
-    if (answer) say(`  GET / now answers: ${answer.trim()}`)
-    if (code !== 0) return code
-    if (bad.length > 0) {
-      say(`the roll succeeded but ${bad.length} request(s) failed: see above. On an overloaded machine, raise the timeouts or lower --workers`)
-      return EXIT.INTERNAL
-    }
-    return EXIT.OK
+    return await sayOutcome({ o, code, stdout, records, rollStart, rollEnd, dir, port: s.port })
   } catch (err) {
-    if (interrupt.aborted) return 130
+    if (interrupt.aborted) return EXIT.INTERRUPTED
     throw err
   } finally {
     interrupt.removeEventListener('abort', onInterrupt)
     if (roll) await roll.stop()
     if (load) await load.stop()
-    if (server) {
-      const { stopped, killed } = await server.stop()
-      const left = [...server.seen.keys()].filter((pid) => stillRunning(server as Server, pid))
-      say(
-        `stopped gunicorn master PID ${server.masterPid} and its workers (${stopped.length} process(es) were running` +
-          `${killed.length ? `, ${killed.length} needed SIGKILL` : ''}); ${left.length === 0 ? 'no process left' : `STILL RUNNING: ${left.join(' ')}`}`,
-      )
-      if (left.length > 0) say(`--- last lines of the Gunicorn log ---\n${tail(server.logFile)}`)
-    }
+    if (server) await stopServer(server)
     process.off('exit', lastResort)
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The roll's flags: the master by pidfile, a state dir of its own, JSON report on stdout, JSON log for the boot times. */
+function rollArgs(o: Parsed, s: Server, notifyPort: number, dir: string): string[] {
+  return [
+    '--server', 'gunicorn',
+    '--pidfile', s.pidfile,
+    '--notify', `127.0.0.1:${notifyPort}`,
+    '--state-dir', join(dir, 'state'),
+    '--strategy', o.strategy,
+    // the master's title hides its command line: name the app so the preflight can load v2 first
+    '--preflight-app', DEMO_APP_SPEC,
+    '--ready-timeout', `${Math.ceil(o.bootSeconds + 30)}s`,
+    '--drain-timeout', '30s',
+    '--log-file', join(dir, 'roll.log'),
+    '--log-format', 'text',
+    '--json',
+  ]
+}
+
+interface Finished {
+  o: Parsed
+  code: number
+  stdout: string
+  records: readonly RequestRecord[]
+  rollStart: number
+  rollEnd: number
+  dir: string
+  port: number
+}
+
+/** What the roll did and what the clients saw; the demo's exit code. */
+async function sayOutcome({ o, code, stdout, records, rollStart, rollEnd, dir, port }: Finished): Promise<number> {
+  const report = parseReport(stdout)
+  const during = records.filter((r) => r.start >= rollStart && r.start <= rollEnd)
+  const bad = records.filter(isFailure)
+  const sorted = during.filter((r) => !isFailure(r)).map((r) => r.ms).sort((a, b) => a - b)
+  say('outcome:')
+  if (!report) {
+    say(`  rolling-restart exited with code ${code} without a report`)
+    return code === 0 ? EXIT.INTERNAL : code
+  }
+  say(`  workers replaced: ${report.replaced.length} of ${o.workers} in ${formatMs(report.durationMs)}${report.ok ? '' : ` - stopped: ${report.aborted?.message ?? report.message}`}`)
+  say(
+    `  requests during the roll: ${during.length - during.filter(isFailure).length} served, failed: ${during.filter(isFailure).length}` +
+      ` (p50 ${formatMs(percentile(sorted, 50))}, p99 ${formatMs(percentile(sorted, 99))}, max ${formatMs(sorted.at(-1) ?? 0)})`,
+  )
+  if (bad.length > during.filter(isFailure).length) say(`  failed outside the roll: ${bad.length - during.filter(isFailure).length}`)
+  for (const f of bad.slice(0, 5)) say(`    failed at +${f.start - rollStart} ms: ${f.error ?? `HTTP ${f.status}`}`)
+  const boots = bootTimes(join(dir, 'roll.log'))
+  say('  each new worker: boot = its process start to its READY datagram; ready = how long the step waited for that READY')
+  for (const r of report.replaced) {
+    const boot = boots.get(r.newPid)
+    say(`    ${r.oldPid} -> ${r.newPid}  boot ${boot !== undefined ? formatMs(boot) : '?'}, ready ${formatMs(r.readyMs)}, release ${r.release ?? '?'}`)
+  }
+  const answer = await get(port)
+  if (answer) say(`  GET / now answers: ${answer.trim()}`)
+  if (code !== 0) return code
+  if (bad.length > 0) {
+    say(`the roll succeeded but ${bad.length} request(s) failed: see above. On an overloaded machine, raise the timeouts or lower --workers`)
+    return EXIT.INTERNAL
+  }
+  return EXIT.OK
+}
+
+/** Stop the server and say whether anything it started is left. */
+async function stopServer(server: Server): Promise<void> {
+  const { stopped, killed } = await server.stop()
+  const left = [...server.seen.keys()].filter((pid) => stillRunning(server, pid))
+  say(
+    `stopped gunicorn master PID ${server.masterPid} and its workers (${stopped.length} process(es) were running` +
+      `${killed.length ? `, ${killed.length} needed SIGKILL` : ''}); ${left.length === 0 ? 'no process left' : `STILL RUNNING: ${left.join(' ')}`}`,
+  )
+  if (left.length > 0) say(`--- last lines of the Gunicorn log ---\n${tail(server.logFile)}`)
 }
 
 const served = (records: readonly RequestRecord[], since: number) => records.filter((r) => r.start >= since && !isFailure(r)).length
@@ -225,7 +239,7 @@ function startRoll(args: string[], onLine: (line: string) => void): Roll {
     child.on('close', (code, sig) => {
       running = false
       if (partial.trim()) onLine(partial)
-      resolve({ code: code ?? (sig === 'SIGINT' ? 130 : EXIT.INTERNAL), stdout })
+      resolve({ code: code ?? (sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.INTERNAL), stdout })
     })
   })
   const interrupt = () => {
@@ -243,35 +257,6 @@ function startRoll(args: string[], onLine: (line: string) => void): Roll {
       clearTimeout(timer)
     },
   }
-}
-
-function parseReport(stdout: string): Report | null {
-  try {
-    const r = JSON.parse(stdout) as Report
-    return Array.isArray(r.replaced) ? r : null
-  } catch {
-    return null
-  }
-}
-
-/** newPid -> BOOT_MS from the `ready` events in the CLI's JSON log. */
-function bootTimes(logFile: string): Map<number, number> {
-  const out = new Map<number, number>()
-  let text = ''
-  try {
-    text = readFileSync(logFile, 'utf8')
-  } catch {
-    return out
-  }
-  for (const line of text.split('\n')) {
-    try {
-      const e = JSON.parse(line) as { event?: string; newPid?: number; bootMs?: number | null }
-      if (e.event === 'ready' && typeof e.newPid === 'number' && typeof e.bootMs === 'number') out.set(e.newPid, e.bootMs)
-    } catch {
-      // not a JSON line
-    }
-  }
-  return out
 }
 
 function get(port: number): Promise<string | null> {

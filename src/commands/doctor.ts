@@ -14,11 +14,10 @@ import { readCwd, readEnviron, readOwner, signal } from '../proc/procfs.js'
 import { pythonOf } from '../preflight/plan.js'
 import { tailLines } from '../preflight/run.js'
 import { ReadinessListener } from '../readiness/listener.js'
-import { resolveTarget, type Resolved } from '../servers/resolve.js'
+import { describeTargetFlags, resolveTarget, type Resolved } from '../servers/resolve.js'
 import type { Hazard } from '../servers/types.js'
 import { holderAlive, lockPath, readHolder } from '../state/lock.js'
 import { readState, stateKey, statePath, type GroupState } from '../state/state-file.js'
-import { flagsForMessage } from './restart.js'
 import { notifyAddress, printJson, stateDir, targetOptions, type RawTargetFlags } from './common.js'
 import type { Command } from 'commander'
 
@@ -215,7 +214,7 @@ function stateHazards(resolved: Resolved, flags: DoctorFlags): Hazard[] {
       id: 'error-resistance',
       severity: 'error',
       message: `group '${target.group}' is in error-resistance mode since ${er.at} (${er.reason}): ${er.message}`,
-      fix: `fix the cause, then \`rolling-restart resume ${flagsForMessage(flags)}\`; until then every run exits 5`,
+      fix: `fix the cause, then \`rolling-restart resume ${describeTargetFlags(targetOptions(flags))}\`; until then every run exits 5`,
     })
   }
   if (state && state.surplus > 0) {

@@ -3,7 +3,7 @@ import t from 'tap'
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { releaseMatch } from '../../src/commands/deploy.js'
+import { releaseMatch } from '../../src/run/release-check.js'
 import { appendHistory, lastLive, previousRelease, releaseStack } from '../../src/release/history.js'
 import {
   checkLayout,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseRestartFlags } from '../../src/commands/restart.js'
+import { parseRestartFlags } from '../../src/run/flags.js'
 import { UsageError } from '../../src/errors.js'
 
 t.test('every restart flag is checked before anything is looked up', async (t) => {

@@ -1,0 +1,104 @@
+/**
+ * The flags of a run that rolls workers (restart, deploy, rollback) and their validation: every
+ * flag is checked before anything is looked up or touched.
+ */
+import type { Command } from 'commander'
+import { DEFAULTS, STRATEGIES, parseChoice, parseDuration, parsePositiveInt, parseSize, type NotifyAddress, type Strategy } from '../config.js'
+import { UsageError } from '../errors.js'
+import type { PreflightOptions } from '../preflight/plan.js'
+import type { SelectionCriteria } from '../roll/plan.js'
+import { loadSecret, notifyAddress, type RawTargetFlags } from '../commands/common.js'
+
+export interface RestartFlags extends RawTargetFlags {
+  strategy?: string
+  batch?: string
+  readyTimeout?: string
+  drainTimeout?: string
+  notify?: string
+  secretFile?: string
+  acceptBareOk?: boolean
+  expectRelease?: string
+  olderThan?: string
+  rssAbove?: string
+  maxWorkers?: string
+  force?: boolean
+  json?: boolean
+  logFile?: string
+  logFormat?: string
+  serverConfig?: string
+  /** false with --no-preflight */
+  preflight?: boolean
+  preflightApp?: string
+  preflightTimeout?: string
+  preflightPython?: string
+}
+
+/** How each worker is replaced: shared by restart, deploy and rollback. */
+export function addRollOptions(cmd: Command): Command {
+  return cmd
+    .option('--strategy <name>', `replace (stop one, wait for its replacement) or surge (start one more first; Gunicorn)`, DEFAULTS.strategy)
+    .option('--batch <n>', 'workers in flight at once', String(DEFAULTS.batch))
+    .option('--ready-timeout <duration>', 'how long a new worker may take to report ready', `${DEFAULTS.readyTimeoutMs / 1000}s`)
+    .option('--drain-timeout <duration>', 'how long an old worker may take to finish its requests and exit', `${DEFAULTS.drainTimeoutMs / 1000}s`)
+    .option('--notify <host:port>', `where to listen for readiness datagrams (env ROLLING_RESTART_NOTIFY; default ${DEFAULTS.notify})`)
+    .option('--secret-file <file>', 'require datagrams signed with the key in this file (env ROLLING_RESTART_SECRET_FILE)')
+    .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
+    .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
+    .option('--force', 'run even though the group is in error-resistance mode')
+}
+
+export function addPreflightOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-preflight', 'do not load the app in a throwaway interpreter before touching the first worker')
+    .option('--preflight-app <spec>', "what the preflight loads (module:callable, or a .wsgi path) when the server's command line does not say")
+    .option('--preflight-timeout <duration>', 'how long the preflight may take to import the app and probe its status page', `${DEFAULTS.preflightTimeoutMs / 1000}s`)
+    .option('--preflight-python <path>', "the interpreter for the preflight, when it is not the master's own")
+    .option('--server-config <file>', "the server's config file (the file given to gunicorn -c), read for the app spec, chdir and preload_app when the master's command line is hidden by its process title")
+}
+
+export interface RestartPlan {
+  strategy: Strategy
+  batch: number
+  readyTimeoutMs: number
+  drainTimeoutMs: number
+  criteria: SelectionCriteria
+  expectRelease: string | null
+  /** null with --no-preflight */
+  preflight: PreflightOptions | null
+  notify: NotifyAddress
+  /** the HMAC key, or null without --secret-file / ROLLING_RESTART_SECRET_FILE */
+  secret: Buffer | null
+  acceptBareOk: boolean
+}
+
+/** Every flag checked before anything is looked up or touched. */
+export function parseRestartFlags(f: RestartFlags): RestartPlan {
+  const strategy = parseChoice('--strategy', f.strategy ?? DEFAULTS.strategy, STRATEGIES)
+  const batch = parsePositiveInt('--batch', f.batch ?? String(DEFAULTS.batch), { min: 1, max: 64 })
+  if (f.acceptBareOk && batch > 1) {
+    throw new UsageError('--accept-bare-ok needs --batch 1: a bare "200 OK" carries no pid, so with several workers in flight it cannot be told apart')
+  }
+  return {
+    strategy,
+    batch,
+    readyTimeoutMs: f.readyTimeout !== undefined ? parseDuration('--ready-timeout', f.readyTimeout) : DEFAULTS.readyTimeoutMs,
+    drainTimeoutMs: f.drainTimeout !== undefined ? parseDuration('--drain-timeout', f.drainTimeout) : DEFAULTS.drainTimeoutMs,
+    criteria: {
+      olderThanMs: f.olderThan !== undefined ? parseDuration('--older-than', f.olderThan) : undefined,
+      rssAboveBytes: f.rssAbove !== undefined ? parseSize('--rss-above', f.rssAbove) : undefined,
+      maxWorkers: f.maxWorkers !== undefined ? parsePositiveInt('--max-workers', f.maxWorkers) : undefined,
+    },
+    expectRelease: f.expectRelease ?? null,
+    notify: notifyAddress(f.notify),
+    secret: loadSecret(f.secretFile),
+    acceptBareOk: f.acceptBareOk ?? false,
+    preflight:
+      f.preflight === false
+        ? null
+        : {
+            app: f.preflightApp,
+            python: f.preflightPython,
+            timeoutMs: f.preflightTimeout !== undefined ? parseDuration('--preflight-timeout', f.preflightTimeout) : DEFAULTS.preflightTimeoutMs,
+          },
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Roll, with the state file following every transition (for `status` during the run).
+ */
+import { DEFAULTS } from '../config.js'
+import type { ProcInfo } from '../proc/procfs.js'
+import type { RollEvent } from '../roll/events.js'
+import { roll, type RollOutcome } from '../roll/roller.js'
+import { groupKey } from '../state/record-outcome.js'
+import { updateState, type GroupState } from '../state/state-file.js'
+import type { RestartPlan } from './flags.js'
+import type { GroupRun } from './group-run.js'
+import type { ReleaseCheck } from './release-check.js'
+
+/** What one roll of a run touches; the rollback after a failed deploy is a second roll of the same run. */
+export interface TrackedRoll {
+  /** every worker at the start, oldest first */
+  workers: ProcInfo[]
+  selected: ProcInfo[]
+  checkRelease?: ReleaseCheck | undefined
+  /** workers above the configured count left by earlier runs, for this roll to retire */
+  surplus: number
+  /** instead of the run's own plan (the rollback goes one at a time, replacing) */
+  plan?: RestartPlan | undefined
+}
+
+type RollScope = Pick<GroupRun, 'dir' | 'resolved' | 'listener' | 'plan' | 'out' | 'interrupt'>
+
+export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollOutcome> {
+  const { target, adapter } = run.resolved
+  const plan = r.plan ?? run.plan
+  const record = (fn: (s: GroupState) => void) => updateState(run.dir, groupKey(run.resolved), fn)
+  record((s) => {
+    s.roll = {
+      runPid: process.pid,
+      startedAt: new Date().toISOString(),
+      strategy: plan.strategy,
+      total: r.selected.length,
+      done: 0,
+      inFlight: [],
+      oldPids: r.workers.map((w) => w.pid),
+    }
+  })
+  return roll({
+    adapter,
+    target,
+    listener: run.listener,
+    workers: r.workers,
+    selected: r.selected,
+    interrupt: run.interrupt,
+    options: {
+      strategy: plan.strategy,
+      batch: plan.batch,
+      readyTimeoutMs: plan.readyTimeoutMs,
+      drainTimeoutMs: plan.drainTimeoutMs,
+      masterReactTimeoutMs: DEFAULTS.masterReactTimeoutMs,
+      pollIntervalMs: DEFAULTS.pollIntervalMs,
+      acceptBareOk: plan.acceptBareOk,
+      checkRelease: r.checkRelease,
+      surplusToRetire: r.surplus,
+    },
+    emit: (e) => {
+      run.out.event(e)
+      if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e))
+    },
+    onProgress: (steps) =>
+      record((s) => {
+        if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
+      }),
+  })
+}
+
+function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>): void {
+  s.workers[String(e.newPid)] = {
+    pid: e.newPid as number,
+    ready: true,
+    replacedPid: e.oldPid,
+    readyAt: Date.now(),
+    readyMs: e.ms,
+    bootMs: e.bootMs,
+    status: e.status,
+    release: e.release,
+    root: null,
+  }
+  // what the workers say they load: the next preflight's app spec when the master's command line is hidden
+  if (e.app) s.extra.app = { spec: e.app, reportedBy: e.newPid, at: new Date().toISOString() }
+  if (s.roll) s.roll.done++
+}
