@@ -5,13 +5,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-
-if [ -x /usr/bin/python3 ]; then
-  PYTHON=/usr/bin/python3
-else
-  PYTHON="$(command -v python3)"
-fi
+. scripts/python-env.sh
 echo "test-ansible: using $PYTHON ($("$PYTHON" --version 2>&1)), $(ansible-playbook --version 2>/dev/null | head -n 1 || echo 'no ansible-playbook')"
-
-export PYTHONDONTWRITEBYTECODE=1
 exec "$PYTHON" -m unittest discover -s ansible/tests -t ansible/tests "$@"
