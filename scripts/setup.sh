@@ -12,7 +12,10 @@ cd "$(dirname "$0")/.."
 #   wrk                                       load for the benchmark
 #   procps                                    ps(1), which ps-tree reads
 #   python3                                   the hook's own tests
-DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk procps python3)
+#   haproxy                                   HAProxy 2.6, the load balancer whose runtime API drains a host
+#   ansible-core                              ansible-playbook 2.14, which rolls a fleet with the bundled module
+DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk procps python3
+  haproxy ansible-core)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -24,8 +27,8 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then SUDO=(sudo); fi
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -qq
-  # --no-install-recommends keeps out extras; the system Apache is never started by us (tests run
-  # their own from generated configs on loopback ports).
+  # --no-install-recommends keeps out extras; the system Apache and HAProxy are never started by us
+  # (tests run their own from generated configs on loopback ports).
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: Debian packages present"

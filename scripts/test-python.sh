@@ -4,13 +4,6 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-
-if [ -x /usr/bin/python3 ]; then
-  PYTHON=/usr/bin/python3
-else
-  PYTHON="$(command -v python3)"
-fi
+. scripts/python-env.sh
 echo "test-python: using $PYTHON ($("$PYTHON" --version 2>&1))"
-
-export PYTHONDONTWRITEBYTECODE=1
 exec "$PYTHON" -m unittest discover -s python-hooks/tests -t python-hooks "$@"
