@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { DEFAULTS, SERVER_KINDS, parseChoice, parseNotify, parsePid, type NotifyAddress, type ServerKind } from '../config.js'
-import { UsageError } from '../errors.js'
+import { UsageError, errnoCode } from '../errors.js'
 import { secretFromFileContent } from '../readiness/protocol.js'
 import type { TargetOptions } from '../servers/types.js'
 import type { LogFormat } from '../output/logger.js'
@@ -69,7 +69,7 @@ export function loadSecret(flagValue: string | undefined): Buffer | null {
   try {
     content = readFileSync(path)
   } catch (err) {
-    throw new UsageError(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code}); give a readable file holding the shared secret`)
+    throw new UsageError(`${flag} ${path}: cannot read it (${errnoCode(err)}); give a readable file holding the shared secret`)
   }
   const key = secretFromFileContent(content)
   if (key.length === 0) throw new UsageError(`${flag} ${path} is empty: put the shared secret in it (the same file the hook reads)`)

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
-import { RefusedError } from '../errors.js'
+import { RefusedError, errnoCode } from '../errors.js'
 import { isSameProcess, readStat } from '../proc/procfs.js'
 import { readLockKey } from './lock-key.js'
 import { unlinkQuietly, writeFileAtomic } from '../fs/atomic-write.js'
@@ -74,8 +74,8 @@ export async function acquireLock(dir: string, key: string, group: string): Prom
 /** true when bound; false when another live process holds the name. */
 function bind(server: Server, address: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolve(false)
+    const onError = (err: Error) => {
+      if (errnoCode(err) === 'EADDRINUSE') resolve(false)
       else reject(err)
     }
     server.once('error', onError)

@@ -1,6 +1,6 @@
 /** Reading a server's pidfile: the pid it names, or a TargetError that says what is wrong with it. */
 import { readFileSync } from 'node:fs'
-import { TargetError } from '../../errors.js'
+import { TargetError, errnoCode } from '../../errors.js'
 import { procInfo } from '../../proc/procfs.js'
 
 export function readPidfile(path: string, flag = '--pidfile'): number {
@@ -8,7 +8,7 @@ export function readPidfile(path: string, flag = '--pidfile'): number {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
+    const code = errnoCode(err)
     throw new TargetError(
       code === 'ENOENT'
         ? `${flag} ${path}: no such file: is the server running, and is this the pidfile its configuration names?`
