@@ -1,11 +1,16 @@
 /**
  * main(argv) -> exit code. Only bin/rolling-restart calls process.exit.
  */
-import { CommanderError } from 'commander'
-import { buildProgram, type RunContext } from './cli.js'
+import type { RunContext } from './cli.js'
 import { EXIT, RollingRestartError, errorMessage } from './errors.js'
+import { version } from './version.js'
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  // `--version` alone: answered before commander and the commands are loaded
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(version() + '\n')
+    return EXIT.OK
+  }
   const controller = new AbortController()
   const ctx: RunContext = { interrupt: controller.signal, code: EXIT.OK }
   let signals = 0
@@ -24,7 +29,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    await buildProgram(ctx).parseAsync(argv, { from: 'user' })
+    const { buildProgram, invokedCommand } = await import('./cli.js')
+    const program = await buildProgram(ctx, invokedCommand(argv))
+    await program.parseAsync(argv, { from: 'user' })
     return ctx.code
   } catch (err) {
     return reportError(err, argv.includes('--json'))
@@ -35,7 +42,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 }
 
 function reportError(err: unknown, json: boolean): number {
-  if (err instanceof CommanderError) {
+  if (isCommanderError(err)) {
     // --help and --version end here too, with exit code 0
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK
     return EXIT.USAGE
@@ -50,4 +57,9 @@ function reportError(err: unknown, json: boolean): number {
     )
   }
   return code
+}
+
+/** commander's own errors (usage, --help, --version), told apart without loading commander up front. */
+function isCommanderError(err: unknown): err is { exitCode: number; code: string } {
+  return err instanceof Error && err.name === 'CommanderError' && typeof (err as { code?: unknown }).code === 'string'
 }

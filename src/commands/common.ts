@@ -7,7 +7,7 @@ import { DEFAULTS, SERVER_KINDS, parseChoice, parseNotify, parsePid, type Notify
 import { UsageError, errnoCode } from '../errors.js'
 import { secretFromFileContent } from '../readiness/protocol.js'
 import type { TargetOptions } from '../servers/types.js'
-import type { LogFormat } from '../output/logger.js'
+import type { LogFormat, Verbosity } from '../output/logger.js'
 
 export interface RawTargetFlags {
   group?: string
@@ -33,6 +33,8 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--json', 'print one JSON report on stdout')
     .option('--log-file <file>', 'append JSON logs to this file instead of stderr')
     .option('--log-format <format>', 'stderr logs: auto (text on a terminal, JSON otherwise), json, text', 'auto')
+    .option('-q, --quiet', 'only warnings and errors (log level warn; no progress lines)')
+    .option('-v, --verbose', 'every event, also those progress leaves out (log level debug)')
 }
 
 export function targetOptions(raw: RawTargetFlags): TargetOptions {
@@ -47,6 +49,19 @@ export function targetOptions(raw: RawTargetFlags): TargetOptions {
 
 export function stateDir(raw: RawTargetFlags): string {
   return raw.stateDir ?? process.env.ROLLING_RESTART_STATE_DIR ?? DEFAULTS.stateDir
+}
+
+export interface OutputFlags {
+  logFile?: string | undefined
+  logFormat?: string | undefined
+  quiet?: boolean | undefined
+  verbose?: boolean | undefined
+}
+
+/** What createOutput() needs, from the output flags: --quiet and --verbose exclude each other. */
+export function outputOptions(f: OutputFlags): { logFile: string | undefined; format: LogFormat; verbosity: Verbosity } {
+  if (f.quiet && f.verbose) throw new UsageError('--quiet and --verbose exclude each other: give one of them')
+  return { logFile: f.logFile, format: logFormat(f.logFormat), verbosity: f.quiet ? 'quiet' : f.verbose ? 'verbose' : 'normal' }
 }
 
 export function logFormat(value: string | undefined): LogFormat {

@@ -7,6 +7,8 @@
  *                           line below them with what is awaited and for how long (live-line.ts)
  *   stderr is not           JSON lines (cron, CI, systemd journal), unless --log-file took them
  *   --log-format json|text  forces the stderr format
+ *   --quiet / --verbose     warnings and errors only / every event (JSON: log level warn / debug;
+ *                           text: no progress but the warnings and errors / progress plus every event)
  */
 import { pino, type Logger } from 'pino'
 import type { RollEvent } from '../roll/events.js'
@@ -14,6 +16,9 @@ import { formatMs } from '../config.js'
 import { LiveLine } from './live-line.js'
 
 export type LogFormat = 'auto' | 'json' | 'text'
+export type Verbosity = 'quiet' | 'normal' | 'verbose'
+
+const LEVEL: Record<Verbosity, string> = { quiet: 'warn', normal: 'info', verbose: 'debug' }
 
 export interface Output {
   logger: Logger
@@ -23,20 +28,22 @@ export interface Output {
   flush: () => void
 }
 
-export function createOutput(opts: { logFile?: string | undefined; format: LogFormat; quiet?: boolean }): Output {
+export function createOutput(opts: { logFile?: string | undefined; format: LogFormat; quiet?: boolean; verbosity?: Verbosity }): Output {
+  const verbosity: Verbosity = opts.quiet ? 'quiet' : (opts.verbosity ?? 'normal')
   const textOnStderr = opts.format === 'text' || (opts.format === 'auto' && process.stderr.isTTY === true)
   const jsonDest = opts.logFile
     ? pino.destination({ dest: opts.logFile, sync: true, append: true, mkdir: true })
     : textOnStderr
       ? null
       : pino.destination({ fd: 2, sync: true })
-  const logger = jsonDest
-    ? pino({ base: { pid: process.pid, name: 'rolling-restart' }, timestamp: pino.stdTimeFunctions.isoTime }, jsonDest)
-    : pino({ enabled: false })
+  const base = { base: { pid: process.pid, name: 'rolling-restart' }, timestamp: pino.stdTimeFunctions.isoTime, level: LEVEL[verbosity] }
+  // on a terminal the progress lines speak; the log records add to them only when asked (--quiet: the
+  // warnings and errors that progress is not showing; --verbose: every record), as text
+  const logger = jsonDest ? pino(base, jsonDest) : textOnStderr && verbosity !== 'normal' ? pino(base, textRecords()) : pino({ enabled: false })
   // the live line only where a person watches: a real terminal, not `--log-format text` into a pipe
-  const live = textOnStderr && !opts.quiet && process.stderr.isTTY === true ? new LiveLine(process.stderr) : null
+  const live = textOnStderr && verbosity !== 'quiet' && process.stderr.isTTY === true ? new LiveLine(process.stderr) : null
   const progress =
-    textOnStderr && !opts.quiet ? (line: string) => (live ? live.print(line) : process.stderr.write(line + '\n')) : () => undefined
+    textOnStderr && verbosity !== 'quiet' ? (line: string) => (live ? live.print(line) : process.stderr.write(line + '\n')) : () => undefined
   return {
     logger,
     progress,
@@ -94,5 +101,20 @@ function progressLine(e: RollEvent): string | null {
       return `  (${describe(e)})`
     default:
       return null
+  }
+}
+
+/** A pino destination that writes each record's message as one text line on stderr. */
+function textRecords(): { write: (record: string) => void } {
+  return {
+    write(record: string) {
+      try {
+        const r = JSON.parse(record) as { level?: number; msg?: string; event?: string }
+        const tag = (r.level ?? 30) >= 50 ? 'error: ' : (r.level ?? 30) >= 40 ? 'warning: ' : r.event ? `${r.event}: ` : ''
+        process.stderr.write(`${tag}${r.msg ?? ''}\n`)
+      } catch {
+        process.stderr.write(record)
+      }
+    },
   }
 }

@@ -12,7 +12,7 @@ import type { ReadinessListener } from '../readiness/listener.js'
 import { stableWorkers, type Skipped } from '../roll/select.js'
 import type { Resolved } from '../servers/resolve.js'
 import { readState, type GroupState } from '../state/state-file.js'
-import { logFormat, stateDir } from '../commands/common.js'
+import { outputOptions, stateDir } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
 import { checkPermission, lockGroup, openListener, refuseInErrorResistance, resolveForRun } from './guards.js'
 
@@ -96,7 +96,7 @@ export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>):
  * was touched (Interrupted) is logged and ends with its exit code, EXIT.INTERRUPTED (130).
  */
 export async function withRunOutput(flags: RestartFlags, body: (out: Output) => Promise<ExitCode>): Promise<ExitCode> {
-  const out = createOutput({ logFile: flags.logFile, format: logFormat(flags.logFormat) })
+  const out = createOutput(outputOptions(flags))
   try {
     return await body(out)
   } catch (err) {
