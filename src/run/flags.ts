@@ -16,6 +16,7 @@ export interface RestartFlags extends RawTargetFlags {
   drainTimeout?: string
   notify?: string
   secretFile?: string
+  dryRun?: boolean
   acceptBareOk?: boolean
   expectRelease?: string
   olderThan?: string
@@ -45,6 +46,7 @@ export function addRollOptions(cmd: Command): Command {
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
     .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
     .option('--force', 'run even though the group is in error-resistance mode')
+    .option('--dry-run', 'print the plan (target, workers in the order they would be signalled, strategy, batch, preflight) and touch nothing')
 }
 
 export function addPreflightOptions(cmd: Command): Command {
@@ -69,6 +71,8 @@ export interface RestartPlan {
   /** the HMAC key, or null without --secret-file / ROLLING_RESTART_SECRET_FILE */
   secret: Buffer | null
   acceptBareOk: boolean
+  /** --dry-run: print the plan, touch nothing */
+  dryRun: boolean
 }
 
 /** Every flag checked before anything is looked up or touched. */
@@ -92,6 +96,7 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
     notify: notifyAddress(f.notify),
     secret: loadSecret(f.secretFile),
     acceptBareOk: f.acceptBareOk ?? false,
+    dryRun: f.dryRun ?? false,
     preflight:
       f.preflight === false
         ? null
