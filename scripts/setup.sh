@@ -32,7 +32,6 @@ else
 fi
 
 bash scripts/setup-venvs.sh
-
 echo "setup: npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 echo "setup: build"
