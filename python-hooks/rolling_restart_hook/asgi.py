@@ -8,8 +8,9 @@ As the last line of the module that defines the application::
 has run the application's lifespan startup (``lifespan.startup.complete``), the wrapper probes
 the status path in-process through the ASGI interface, as a task of the server's event loop,
 and sends the readiness datagram: PID is this worker, PPID its parent (Uvicorn's ``--workers``
-supervisor), GROUP is ROLLING_RESTART_GROUP or else the app spec the supervisor was started
-with (``main:app``).
+supervisor), GROUP is ROLLING_RESTART_GROUP, else the ``group`` argument, else the app spec
+the supervisor was started with (``main:app``, also sent as APP), else the name of the module
+that called ``notify_ready``.
 
 When no lifespan call comes (``--lifespan off``, or a server without lifespan support), the
 probe starts one second after the application was imported inside a running event loop (as
@@ -25,6 +26,7 @@ cancelled after ROLLING_RESTART_PROBE_TIMEOUT.
 
 import asyncio
 import os
+import sys
 
 from . import notify as _notify
 from . import uvicorn as _uvicorn
@@ -97,6 +99,7 @@ class ReadinessApp(object):
             await send(message)
             kind = message.get("type")
             if kind == "lifespan.startup.complete":
+                self._drain_uvicorn()
                 self.start_probe()
             elif kind == "lifespan.startup.failed":
                 self.fail("error: lifespan startup failed: %s" % (message.get("message") or "no message"))
@@ -111,6 +114,18 @@ class ReadinessApp(object):
             raise
         self.start_probe()  # returned without startup.complete: servers go on serving
         return result
+
+    def _drain_uvicorn(self):
+        """Under Uvicorn, let SIGTERM drain keep-alive connections first (``uvicorn.drain_on_term``)."""
+        if self.stopping is not _uvicorn.stopping:
+            return
+        try:
+            stopping = _uvicorn.drain_on_term()
+        except Exception as error:
+            log("pid %s: keep-alive drain not installed: %s" % (os.getpid(), describe(error)))
+            return
+        if stopping is not None:
+            self.stopping = stopping
 
     def start_probe(self):
         """Start the probe as a task of the running loop (once per process). Never raises."""
@@ -157,6 +172,14 @@ def _running_loop():
         return None
 
 
+def _caller_module(depth=2):
+    try:
+        name = sys._getframe(depth).f_globals.get("__name__")
+    except Exception:
+        return None
+    return name if isinstance(name, str) and not name.startswith("__") else None
+
+
 def notify_ready(app, group=None):
     """Wrap the ASGI ``app``: report readiness after lifespan startup (see the module docstring).
 
@@ -168,7 +191,8 @@ def notify_ready(app, group=None):
             return app
         spec = _uvicorn.app_spec()
         extra = {"APP": spec} if spec else None
-        wrapper = ReadinessApp(app, group=group or spec, ppid=os.getppid(), extra=extra,
+        group = group or spec or _caller_module()
+        wrapper = ReadinessApp(app, group=group, ppid=os.getppid(), extra=extra,
                                app_file=caller_file())
         if wrapper.interface == ASGI2:
             log("pid %s: %r is not an ASGI 3 application (no async __call__): it is called as"

@@ -7,10 +7,14 @@ and only the supervisor's (the worker's parent) names the application:
 ``uvicorn main:app --workers 3``. Without ``--workers`` the server is the process itself.
 """
 
+import asyncio
 import os
 import re
 import signal
+import time
 
+# Longest drain after SIGTERM: Uvicorn's keep-alive timeout plus this.
+DRAIN_MARGIN = 5.0
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 # options of the uvicorn command whose value can look like module:name
 _VALUE_OPTIONS = ("--header",)
@@ -71,3 +75,53 @@ def stopping():
     """
     server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
     return getattr(server, "should_exit", False) is True
+
+
+def _uvicorn_server():
+    server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    # (``servers`` only exists once the server listens, after lifespan startup)
+    if all(hasattr(server, name) for name in ("should_exit", "server_state", "config")):
+        return server
+    return None
+
+
+def drain_on_term():
+    """Make SIGTERM drain this process's Uvicorn server before it stops; returns the function
+    that tells whether a graceful stop began, or None when no Uvicorn server was found.
+
+    Uvicorn's shutdown closes idle keep-alive connections at once, under clients about to
+    reuse them. The draining handler instead stops accepting, lets every open connection
+    be served (the wrapper now answers ``Connection: close``) or end at the keep-alive
+    timeout, and then calls Uvicorn's own handler. Call it inside the running loop, after
+    ``Server.capture_signals`` installed that handler (lifespan startup is).
+    """
+    server = _uvicorn_server()
+    if server is None:
+        return None
+    original = signal.getsignal(signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    keepalive = float(getattr(server.config, "timeout_keep_alive", 5) or 0)
+    state = {"draining": False, "deadline": 0.0}
+
+    def finish():
+        if server.should_exit:
+            return
+        if server.server_state.connections and time.monotonic() < state["deadline"]:
+            loop.call_later(0.1, finish)
+            return
+        original(signal.SIGTERM, None)
+
+    def begin():
+        for listener in list(getattr(server, "servers", None) or ()):
+            listener.close()  # stop accepting; the other workers share the socket
+        finish()
+
+    def on_term(sig, frame):
+        if state["draining"] or server.should_exit:
+            return original(sig, frame)
+        state["draining"] = True
+        state["deadline"] = time.monotonic() + keepalive + DRAIN_MARGIN
+        loop.call_soon_threadsafe(begin)
+
+    signal.signal(signal.SIGTERM, on_term)
+    return lambda: state["draining"] or server.should_exit is True

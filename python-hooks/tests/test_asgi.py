@@ -2,11 +2,9 @@
 
 import asyncio
 import os
-import signal
-import types
 import unittest
 
-from rolling_restart_hook import asgi, uvicorn
+from rolling_restart_hook import asgi
 from rolling_restart_hook.asgi import ReadinessApp, notify_ready
 from tests.helpers import HookTestCase, parse
 
@@ -218,6 +216,11 @@ class NotifyReadyTest(HookTestCase):
         self.assertEqual(fields["PPID"], str(os.getppid()))
         self.assertEqual(fields["ROOT"], os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+    def test_group_defaults_to_the_calling_module_outside_uvicorn(self):
+        receiver = self.receiver()
+        run(serve(notify_ready(App())))
+        self.assertEqual(parse(receiver.receive())["GROUP"], __name__)
+
     def test_group_from_environment(self):
         receiver = self.receiver()
         os.environ["ROLLING_RESTART_GROUP"] = "api:green"
@@ -241,37 +244,6 @@ class NotifyReadyTest(HookTestCase):
         self.addCleanup(setattr, notify, "SUPPRESSED", False)
         app = App()
         self.assertIs(notify_ready(app), app)
-
-
-class UvicornTest(unittest.TestCase):
-    def test_spec_from_the_supervisor_command_line(self):
-        spec = uvicorn.spec_from_argv
-        self.assertEqual(spec(["/v/bin/python", "/v/bin/uvicorn", "main:app", "--workers", "3"]), "main:app")
-        self.assertEqual(spec(["python3", "-m", "uvicorn", "--port", "80", "pkg.asgi:application"]),
-                         "pkg.asgi:application")
-        self.assertEqual(spec(["uvicorn", "--header", "x:y", "main:create", "--factory"]), "main:create()")
-        self.assertIsNone(spec(["gunicorn", "main:app"]))
-        self.assertIsNone(spec(["python", "-c", "from multiprocessing.spawn import spawn_main"]))
-
-    def test_read_argv_of_this_process(self):
-        self.assertTrue(uvicorn.read_argv(os.getpid()))
-        self.assertEqual(uvicorn.read_argv(2 ** 22 + 7), [])
-
-    def test_stopping_follows_the_servers_sigterm_handler(self):
-        server = types.SimpleNamespace(should_exit=False)
-
-        class Handler(object):
-            def __call__(self, sig, frame):
-                server.should_exit = True
-        handler = Handler()
-        bound = types.MethodType(lambda self, sig, frame: None, server)
-        previous = signal.signal(signal.SIGTERM, bound)
-        self.addCleanup(signal.signal, signal.SIGTERM, previous)
-        self.assertFalse(uvicorn.stopping())
-        server.should_exit = True
-        self.assertTrue(uvicorn.stopping())
-        signal.signal(signal.SIGTERM, handler)
-        self.assertFalse(uvicorn.stopping())
 
 
 if __name__ == "__main__":
