@@ -108,6 +108,16 @@ class HookTestCase(unittest.TestCase):
         return path
 
 
+def run(coroutine):
+    """Run ``coroutine`` in a new event loop of its own (closed afterwards)."""
+    import asyncio
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def elapsed(function, *args, **kwargs):
     start = time.monotonic()
     result = function(*args, **kwargs)

@@ -6,15 +6,7 @@ import unittest
 
 from rolling_restart_hook import asgi
 from rolling_restart_hook.asgi import ReadinessApp, notify_ready
-from tests.helpers import HookTestCase, parse
-
-
-def run(coroutine):
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
+from tests.helpers import HookTestCase, parse, run
 
 
 class App(object):

@@ -7,15 +7,7 @@ import unittest
 
 from rolling_restart_hook.asgi_probe import (ASGI2, ASGI3, asgi_interface, build_scope,
                                              probe_async)
-from tests.helpers import HookTestCase, elapsed, ok_app
-
-
-def run(coroutine):
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
+from tests.helpers import HookTestCase, elapsed, ok_app, run
 
 
 def answering(status=200, headers=(), seen=None):

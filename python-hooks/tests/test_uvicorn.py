@@ -7,8 +7,7 @@ import types
 import unittest
 
 from rolling_restart_hook import uvicorn
-from tests.helpers import HookTestCase
-from tests.test_asgi import run
+from tests.helpers import HookTestCase, run
 
 
 class FakeUvicornServer(object):
