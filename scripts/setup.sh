@@ -34,6 +34,7 @@ else
   echo "setup: Debian packages present"
 fi
 
+bash scripts/setup-venvs.sh
 echo "setup: npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 echo "setup: build"

@@ -3,7 +3,8 @@
 A worker process that has just loaded the application calls its status page
 in-process and reports the outcome to the rolling-restart supervisor in one UDP
 datagram (see docs/protocol.md in the rolling-restart tree). The server-specific
-entry points live in ``gunicorn``, ``mod_wsgi`` and ``uwsgi``; ``preflight`` loads
+entry points live in ``gunicorn`` (WSGI and ASGI workers), ``mod_wsgi``, ``uwsgi`` and
+``asgi`` (any ASGI server, such as Uvicorn's ``--workers``); ``preflight`` loads
 and probes an application in a throwaway interpreter; ``modes`` is a small
 maintenance / read-only middleware.
 

@@ -13,9 +13,12 @@ from .util import describe, log
 DEFAULT_NOTIFY = ("127.0.0.1", 4012)
 DEFAULT_STATUS_PATH = "/_status"
 DEFAULT_PROBE_TIMEOUT = 10.0
+DEFAULT_STATUS_HOST = "localhost"
 
 _HOST_PORT = re.compile(r"^([^\s:\[\]/]+):(\d{1,5})$")
 _IPV6_PORT = re.compile(r"^\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]:(\d{1,5})$")
+# A Host header value: a name or IPv4 address, or [IPv6], with an optional :port.
+_HOST_HEADER = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$")
 
 
 def status_path(environ=None):
@@ -28,6 +31,31 @@ def status_path(environ=None):
         log("ROLLING_RESTART_STATUS_PATH=%r does not start with '/': using %r" % (value, "/" + value))
         value = "/" + value
     return value
+
+
+def status_host(environ=None):
+    """The Host header the probe sends: ROLLING_RESTART_STATUS_HOST, default localhost.
+
+    It may carry a port (``example.com:8000``). Frameworks that check the Host header
+    (Django's ALLOWED_HOSTS) answer 400 to a host they do not serve.
+    """
+    env = os.environ if environ is None else environ
+    value = (env.get("ROLLING_RESTART_STATUS_HOST") or "").strip()
+    if not value:
+        return DEFAULT_STATUS_HOST
+    if not _HOST_HEADER.match(value):
+        log("ROLLING_RESTART_STATUS_HOST=%r is not a host name with an optional :port: using %r"
+            % (value, DEFAULT_STATUS_HOST))
+        return DEFAULT_STATUS_HOST
+    return value
+
+
+def split_host(host):
+    """``example.com:8000`` -> (``example.com``, ``8000``); without a port the second is None."""
+    match = _HOST_HEADER.match(host)
+    if not match:
+        return host, None
+    return match.group(1), match.group(2)
 
 
 def probe_timeout(environ=None):

@@ -42,6 +42,8 @@ What Gunicorn 20.1 does around this hook (read in its source):
 import os
 import sys
 
+from . import gunicorn_asgi
+from . import keepalive
 from . import notify as _notify
 from .identity import is_installed_library
 from .util import describe, log
@@ -59,39 +61,58 @@ def _module_file_from_uri(worker):
     return None
 
 
+def _heartbeat(worker):
+    """Refresh the worker's heartbeat (WorkerTmp) so that the time spent importing the
+    application does not count against Gunicorn's --timeout during the probe."""
+    heartbeat = getattr(worker, "notify", None)
+    if callable(heartbeat):
+        try:
+            heartbeat()
+        except Exception:
+            pass
+
+
+def _extra_fields(worker, cfg):
+    extra = {}
+    # With preload_app the worker runs what the master imported when it started; RELEASE and
+    # ROOT, read from disk now, would describe new code the worker does not run. Say so.
+    if getattr(cfg, "preload_app", False) is True:
+        extra["PRELOAD"] = "1"
+    # The app spec (module:callable) as Gunicorn was given it: a titled master hides its command
+    # line, so this is how the supervisor's preflight learns what to load.
+    uri = getattr(getattr(worker, "app", None), "app_uri", None)
+    if isinstance(uri, str) and uri and not uri.startswith(("config:", "egg:", "paste:")):
+        extra["APP"] = uri
+    return extra
+
+
 def notify_worker(worker):
-    """Probe ``worker.wsgi`` and send the datagram for this worker. Never raises."""
+    """Probe the worker's application and send the datagram for this worker. Never raises.
+
+    A WSGI worker is probed here and the fields are returned. An ASGI worker (UvicornWorker,
+    ``-k asgi``) gets its application wrapped instead, and reports once its event loop has run
+    lifespan startup; then this returns None.
+    """
     try:
         cfg = getattr(worker, "cfg", None)
-        group = getattr(cfg, "proc_name", None)
-        ppid = getattr(worker, "ppid", None)
         pid = getattr(worker, "pid", None)
         if isinstance(pid, int) and pid != os.getpid():
             log("worker.pid %s is not this process (%s): reporting %s"
                 % (pid, os.getpid(), os.getpid()))
-        # Refresh the worker's heartbeat (WorkerTmp) so that the time spent importing
-        # the application does not count against Gunicorn's --timeout during the probe.
-        heartbeat = getattr(worker, "notify", None)
-        if callable(heartbeat):
-            try:
-                heartbeat()
-            except Exception:
-                pass
+        _heartbeat(worker)
+        report = {"group": getattr(cfg, "proc_name", None), "ppid": getattr(worker, "ppid", None),
+                  "extra": _extra_fields(worker, cfg), "app_file": _module_file_from_uri(worker)}
+        if gunicorn_asgi.install(worker, report) is not None:
+            return None
         # A worker without .wsgi is reported as a failed probe (READY=0), not skipped:
         # the supervisor is waiting for this worker and should learn why it failed.
         app = getattr(worker, "wsgi", None)
-        # With preload_app the worker runs what the master imported when it started; RELEASE and
-        # ROOT, read from disk now, would describe new code the worker does not run. Say so.
-        extra = {}
-        if getattr(cfg, "preload_app", False) is True:
-            extra["PRELOAD"] = "1"
-        # The app spec (module:callable) as Gunicorn was given it: a titled master hides its command
-        # line, so this is how the supervisor's preflight learns what to load.
-        uri = getattr(getattr(worker, "app", None), "app_uri", None)
-        if isinstance(uri, str) and uri and not uri.startswith(("config:", "egg:", "paste:")):
-            extra["APP"] = uri
-        return _notify.notify(app, group=group, ppid=ppid, app_file=_module_file_from_uri(worker),
-                              extra=extra)
+        mismatch = gunicorn_asgi.wrong_worker_class(worker, app)
+        if mismatch:
+            return _notify.report(False, mismatch, app=app, **report)
+        fields = _notify.notify(app, **report)
+        keepalive.install(worker)
+        return fields
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:

@@ -13,7 +13,7 @@ import os
 
 from .config import (DEFAULT_NOTIFY, DEFAULT_PROBE_TIMEOUT, DEFAULT_STATUS_PATH, format_address,
                      group_override, notify_address, parse_notify, probe_timeout, read_secret,
-                     status_path)
+                     status_host, status_path)
 from .datagram import FIELD_ORDER, MAX_DATAGRAM_BYTES, build_datagram, sanitize, send_datagram
 from .identity import (app_directory, caller_file, is_installed_library, module_file,
                        process_age_ms, read_release)
@@ -23,10 +23,10 @@ from .util import LOG_PREFIX, describe, format_seconds, log
 __all__ = [
     "DEFAULT_NOTIFY", "DEFAULT_PROBE_TIMEOUT", "DEFAULT_STATUS_PATH", "FIELD_ORDER", "LOG_PREFIX",
     "MAX_DATAGRAM_BYTES", "SUPPRESSED", "USER_AGENT", "app_directory", "build_datagram",
-    "build_environ", "caller_file", "collect", "describe", "format_address", "format_seconds",
+    "build_environ", "caller_file", "collect", "describe", "fields_for", "format_address", "format_seconds",
     "group_override", "is_installed_library", "log", "module_file", "notify", "notify_address",
     "parse_notify", "probe", "probe_timeout", "process_age_ms", "read_release", "read_secret",
-    "sanitize", "send_datagram", "status_path",
+    "report", "sanitize", "send_datagram", "send_fields", "status_host", "status_path",
 ]
 
 # Set by the preflight command: it loads the application in a throwaway interpreter,
@@ -48,6 +48,12 @@ def collect(app, group=None, ppid=None, app_file=None, timeout=None, extra=None)
     ``extra`` adds server-specific fields (the Gunicorn hook sends PRELOAD=1).
     """
     ok, status = probe(app, timeout)
+    return fields_for(ok, status, app, group, ppid, app_file, extra)
+
+
+def fields_for(ok, status, app=None, group=None, ppid=None, app_file=None, extra=None):
+    """The datagram fields for a probe outcome that is already known (the ASGI probe runs in
+    the server's event loop, so it cannot go through ``collect``)."""
     directory = _safely("the application directory", app_directory, app, app_file)
     fields = {
         "READY": "1" if ok else "0",
@@ -65,6 +71,23 @@ def collect(app, group=None, ppid=None, app_file=None, timeout=None, extra=None)
     return dict((k, v) for k, v in fields.items() if v is not None)
 
 
+def send_fields(fields):
+    """Send ``fields`` as the datagram and log one line; returns them, or None if the send failed."""
+    summary = "pid %s READY=%s %s" % (fields["PID"], fields["READY"], sanitize(fields.get("STATUS", "")))
+    address = notify_address()
+    if address is None:
+        log(summary + " -> off (ROLLING_RESTART_NOTIFY=off, not sent)")
+        return fields
+    data = build_datagram(fields, read_secret())
+    try:
+        send_datagram(address, data)
+    except Exception as error:
+        log("%s -> %s: send failed: %s" % (summary, format_address(address), describe(error)))
+        return None
+    log("%s -> %s" % (summary, format_address(address)))
+    return fields
+
+
 def notify(app, group=None, ppid=None, app_file=None, extra=None):
     """Probe ``app`` in-process and send one readiness datagram.
 
@@ -78,23 +101,20 @@ def notify(app, group=None, ppid=None, app_file=None, extra=None):
     try:
         if SUPPRESSED:
             return None
-        fields = collect(app, group, ppid, app_file, extra=extra)
-        summary = "pid %s READY=%s %s" % (
-            fields["PID"], fields["READY"], sanitize(fields.get("STATUS", "")))
-        address = notify_address()
-        if address is None:
-            log(summary + " -> off (ROLLING_RESTART_NOTIFY=off, not sent)")
-            return fields
-        data = build_datagram(fields, read_secret())
-        try:
-            send_datagram(address, data)
-        except Exception as error:
-            log("%s -> %s: send failed: %s" % (summary, format_address(address), describe(error)))
-            return None
-        log("%s -> %s" % (summary, format_address(address)))
-        return fields
+        return send_fields(collect(app, group, ppid, app_file, extra=extra))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:
+        log("pid %s: readiness hook failed: %s" % (os.getpid(), describe(error)))
+        return None
+
+
+def report(ok, status, app=None, group=None, ppid=None, app_file=None, extra=None):
+    """Send the datagram for a probe outcome that is already known. Never raises."""
+    try:
+        if SUPPRESSED:
+            return None
+        return send_fields(fields_for(ok, status, app, group, ppid, app_file, extra))
+    except Exception as error:
         log("pid %s: readiness hook failed: %s" % (os.getpid(), describe(error)))
         return None

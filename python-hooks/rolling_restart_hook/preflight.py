@@ -20,6 +20,10 @@ script (``notify_ready(application)``) do not send anything here.
 Prints on stdout the lines a datagram would carry (READY, STATUS, RELEASE, ROOT)
 and exits with:
 
+An ASGI application (an ``async def`` callable, such as FastAPI, Starlette or Django's
+ASGIHandler) runs in an event loop of its own: lifespan startup (bounded by --import-timeout,
+else 30 s), the probe, lifespan shutdown.
+
 * 0: the status page answered 2xx,
 * 1: it answered something else, raised, or did not finish within --timeout,
 * 2: the application could not be imported or found (traceback on stderr), the
@@ -37,6 +41,8 @@ import traceback
 import types
 
 from . import notify as _notify
+from .asgi_preflight import preflight as preflight_asgi
+from .asgi_probe import asgi_interface
 from .datagram import sanitize
 from .identity import app_directory, read_release
 from .probe import probe
@@ -196,7 +202,10 @@ def run(argv=None):
         _print_fields(False, "error: cannot load %s: %s" % (args.target, describe(error)))
         return EXIT_LOAD_FAILED
 
-    ok, status = probe(app, args.timeout)
+    if asgi_interface(app) is not None:  # lifespan startup, probe, lifespan shutdown
+        ok, status = preflight_asgi(app, args.timeout, args.import_timeout)
+    else:
+        ok, status = probe(app, args.timeout)
     app_dir = app_directory(app, code_file)
     _print_fields(ok, status, read_release(app_dir), os.path.realpath(app_dir))
     return EXIT_READY if ok else EXIT_NOT_READY

@@ -9,20 +9,30 @@ import sys
 import threading
 from urllib.parse import unquote_to_bytes
 
-from .config import probe_timeout, status_path
+from .config import probe_timeout, split_host, status_host, status_path
+from .hints import explain
 from .util import describe, format_seconds
 
 USER_AGENT = "rolling-restart-probe"
 
 
-def build_environ(path=None, host="localhost", port="80"):
-    """A complete PEP 3333 environ for ``GET path`` (path may carry a query string)."""
+def build_environ(path=None, host=None, port=None):
+    """A complete PEP 3333 environ for ``GET path`` (path may carry a query string).
+
+    ``host`` defaults to ROLLING_RESTART_STATUS_HOST (``localhost``) and may carry a port.
+    """
     if path is None:
         path = status_path()
+    if host is None:
+        host = status_host()
     raw_path, _, query = str(path).partition("?")
     path_info = unquote_to_bytes(raw_path).decode("latin-1")  # as servers do (PEP 3333)
-    port = str(port)
-    http_host = host if port in ("80", "") else "%s:%s" % (host, port)
+    name, host_port = split_host(host)
+    if host_port is not None:
+        http_host, host, port = "%s:%s" % (name, host_port), name, host_port
+    else:
+        port = "80" if port is None else str(port)
+        http_host = host if port in ("80", "") else "%s:%s" % (host, port)
     return {
         "REQUEST_METHOD": "GET",
         "SCRIPT_NAME": "",
@@ -58,8 +68,8 @@ def _is_2xx(status):
 
 
 def _run_app(app, environ):
-    """Call a WSGI application the way a server does; returns (ok, status)."""
-    state = {"status": None, "sent": False}
+    """Call a WSGI application the way a server does; returns (ok, status, headers)."""
+    state = {"status": None, "sent": False, "headers": []}
 
     def write(data):
         if state["status"] is None:
@@ -80,6 +90,7 @@ def _run_app(app, environ):
         if not isinstance(status, str):
             raise TypeError("status must be a str, got %s" % type(status).__name__)
         state["status"] = status
+        state["headers"] = headers
         return write
 
     result = app(environ, start_response)
@@ -94,9 +105,9 @@ def _run_app(app, environ):
             close()
     status = state["status"]
     if status is None:
-        return False, "error: the application did not call start_response()"
+        return False, "error: the application did not call start_response()", []
     status = status.strip()
-    return _is_2xx(status), status
+    return _is_2xx(status), status, state["headers"]
 
 
 def probe(app, timeout=None, path=None):
@@ -105,7 +116,8 @@ def probe(app, timeout=None, path=None):
     The call runs in a daemon thread; after ``timeout`` seconds (default
     ROLLING_RESTART_PROBE_TIMEOUT or 10) the thread is abandoned and the result
     is ``(False, "timeout after Ns")``. A non-2xx status gives ``(False, status)``,
-    an exception ``(False, "error: ExcType: message")``.
+    where a 400, 404 or redirect also names the URL probed and the setting to change
+    (``hints.explain``); an exception gives ``(False, "error: ExcType: message")``.
     """
     if timeout is None:
         timeout = probe_timeout()
@@ -114,7 +126,10 @@ def probe(app, timeout=None, path=None):
 
     def run():
         try:
-            box["result"] = _run_app(app, environ)
+            ok, status, headers = _run_app(app, environ)
+            if not ok:
+                status = explain(status, environ["RAW_URI"], environ["HTTP_HOST"], headers)
+            box["result"] = (ok, status)
         except BaseException as error:  # the app may even call sys.exit()
             box["result"] = (False, "error: " + describe(error))
 

@@ -16,8 +16,19 @@ FIXTURE_APPS = os.path.join(REPO_DIR, "test", "fixtures", "apps")
 HOOK_ENV = (
     "ROLLING_RESTART_NOTIFY", "ROLLING_RESTART_SECRET_FILE", "ROLLING_RESTART_GROUP",
     "ROLLING_RESTART_RELEASE", "ROLLING_RESTART_STATUS_PATH", "ROLLING_RESTART_PROBE_TIMEOUT",
-    "ROLLING_RESTART_MODE_FILE",
+    "ROLLING_RESTART_MODE_FILE", "ROLLING_RESTART_STATUS_HOST",
 )
+
+# The venvs scripts/setup-venvs.sh creates; tests that need FastAPI, Django, Uvicorn or
+# Gunicorn 26 run their interpreter in a subprocess and are skipped when it is absent.
+VENVS_DIR = os.path.join(REPO_DIR, ".venvs")
+VENV_MISSING = "venv %s absent: run scripts/setup-venvs.sh (part of scripts/setup.sh)"
+
+
+def venv_bin(venv, name="python"):
+    """The path of ``name`` in the venv, or None when the venv has not been created."""
+    path = os.path.join(VENVS_DIR, venv, "bin", name)
+    return path if os.access(path, os.X_OK) else None
 
 
 def parse(datagram):
@@ -95,6 +106,16 @@ class HookTestCase(unittest.TestCase):
         import shutil
         self.addCleanup(shutil.rmtree, path, True)
         return path
+
+
+def run(coroutine):
+    """Run ``coroutine`` in a new event loop of its own (closed afterwards)."""
+    import asyncio
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 def elapsed(function, *args, **kwargs):
