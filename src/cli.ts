@@ -14,6 +14,7 @@ import { addDemoOptions, demoCommand, type DemoFlags } from './commands/demo.js'
 import { addSwitchOptions, switchCommand, type SwitchFlags } from './commands/switch.js'
 import { addModeOptions, modeCommand, type ModeFlags } from './commands/mode.js'
 import { hookPath } from './paths.js'
+import { packageVersion } from './version.js'
 import type { DeployFlags } from './run/deploy-context.js'
 import type { RestartFlags } from './run/flags.js'
 
@@ -39,7 +40,7 @@ Exit codes:
 export function buildProgram(ctx: RunContext): Command {
   const program = new Command('rolling-restart')
     .description('Restart the workers of a running Gunicorn, Apache mod_wsgi or uWSGI server one at a time, each gated on a readiness datagram from the new worker.')
-    .version(process.env.npm_package_version ?? '0.1.0', '--version')
+    .version(packageVersion(), '--version')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
