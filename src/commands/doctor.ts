@@ -17,7 +17,7 @@ import { holderAlive, lockPath, readHolder } from '../state/lock.js'
 import { readState, stateKey, statePath, type GroupState } from '../state/state-file.js'
 import { packageVersion } from '../version.js'
 import { notifyAddress, printJson, stateDir, targetOptions, type RawTargetFlags } from './common.js'
-import { hookChecks, type HookReport } from './doctor-hook.js'
+import { hookChecks, type HookReport } from '../preflight/hook-check.js'
 import type { Command } from 'commander'
 
 export interface DoctorFlags extends RawTargetFlags {

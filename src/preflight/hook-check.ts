@@ -1,5 +1,5 @@
 /**
- * doctor's hook checks: can the server's interpreter, with the server's environment, import
+ * The hook checks doctor runs: can the server's interpreter, with the server's environment, import
  * rolling_restart_hook, and is that hook (and the one its workers last reported) this version?
  *
  * Two answers, because they can differ: the interpreter shows the hook installed now (what a
@@ -9,8 +9,8 @@
 import { spawnSync } from 'node:child_process'
 import { delimiter } from 'node:path'
 import { readCwd, readEnviron, readOwner } from '../proc/procfs.js'
-import { pythonOf } from '../preflight/plan.js'
-import { tailLines } from '../preflight/run.js'
+import { pythonOf } from './plan.js'
+import { tailLines } from './run.js'
 import type { Resolved } from '../servers/resolve.js'
 import type { Hazard } from '../servers/types.js'
 import type { GroupState } from '../state/state-file.js'
