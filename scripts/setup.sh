@@ -35,8 +35,12 @@ else
 fi
 
 bash scripts/setup-venvs.sh
-echo "setup: npm packages"
+echo "setup: npm packages and the build"
+# npm ci runs the package's prepare script, which builds dist/; build here only when scripts are
+# turned off (npm's ignore-scripts setting) and it did not.
 npm ci --no-audit --no-fund --loglevel=error
-echo "setup: build"
-npm run --silent build
+if [ ! -f dist/src/main.js ]; then
+  echo "setup: build"
+  npm run --silent build
+fi
 echo "setup: done ($(node bin/rolling-restart --version))"

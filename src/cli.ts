@@ -9,7 +9,7 @@ import { Command } from 'commander'
 import { COMMANDS, DEFAULT_COMMAND, type CommandSpec } from './cli-commands.js'
 import { suggest } from './cli-suggest.js'
 import { EXIT, UsageError } from './errors.js'
-import { version } from './version.js'
+import { packageVersion } from './version.js'
 
 export interface RunContext {
   /** aborted when rolling-restart itself gets SIGINT / SIGTERM */
@@ -52,7 +52,7 @@ export function invokedCommand(argv: readonly string[]): string {
 export async function buildProgram(ctx: RunContext, full: string | 'all'): Promise<Command> {
   const program = new Command('rolling-restart')
     .description('Restart the workers of a running Gunicorn, Uvicorn, Apache mod_wsgi or uWSGI server one at a time, each gated on a readiness datagram from the new worker.')
-    .version(version(), '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -3,12 +3,12 @@
  */
 import type { RunContext } from './cli.js'
 import { EXIT, RollingRestartError, errorMessage } from './errors.js'
-import { version } from './version.js'
+import { packageVersion } from './version.js'
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
   // `--version` alone: answered before commander and the commands are loaded
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(version() + '\n')
+    process.stdout.write(packageVersion() + '\n')
     return EXIT.OK
   }
   const controller = new AbortController()

@@ -13,7 +13,10 @@ Standard library only, Python 3.8 or later.
 
 import os
 
-__version__ = "0.1.0"
+from .version import VERSION
+
+# from rolling-restart's package.json or the build, never written by hand (version.py)
+__version__ = VERSION or "unknown"
 
 
 def hook_dir():

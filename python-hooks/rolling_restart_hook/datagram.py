@@ -10,7 +10,7 @@ import re
 import socket
 
 MAX_DATAGRAM_BYTES = 2048
-FIELD_ORDER = ("READY", "PID", "PPID", "GROUP", "STATUS", "RELEASE", "ROOT", "PRELOAD", "APP", "BOOT_MS")
+FIELD_ORDER = ("READY", "PID", "PPID", "GROUP", "STATUS", "RELEASE", "ROOT", "PRELOAD", "APP", "BOOT_MS", "HOOK")
 
 _MAC_LINE_BYTES = len(b"\nMAC=") + 64
 # STATUS keeps at least this many bytes while RELEASE is being shortened, so the

@@ -19,6 +19,7 @@ from .identity import (app_directory, caller_file, is_installed_library, module_
                        process_age_ms, read_release)
 from .probe import USER_AGENT, build_environ, probe
 from .util import LOG_PREFIX, describe, format_seconds, log
+from .version import VERSION
 
 __all__ = [
     "DEFAULT_NOTIFY", "DEFAULT_PROBE_TIMEOUT", "DEFAULT_STATUS_PATH", "FIELD_ORDER", "LOG_PREFIX",
@@ -64,6 +65,7 @@ def fields_for(ok, status, app=None, group=None, ppid=None, app_file=None, extra
         "RELEASE": _safely("the release", read_release, directory) if directory else None,
         "ROOT": _safely("the code root", os.path.realpath, directory) if directory else None,
         "BOOT_MS": str(process_age_ms()),
+        "HOOK": VERSION,
     }
     for key, value in (extra or {}).items():
         if key in FIELD_ORDER and key not in fields:

@@ -6,19 +6,18 @@
  * `current`, no process titles); the checks here apply to every server: permission to signal, the
  * readiness port, where the workers send their datagrams, the hook being importable, the state file.
  */
-import { spawnSync } from 'node:child_process'
-import { delimiter, resolve as resolvePath } from 'node:path'
+import { resolve as resolvePath } from 'node:path'
 import { parseNotify } from '../config.js'
 import { EXIT, RollingRestartError, type ExitCode } from '../errors.js'
-import { readCwd, readEnviron, readOwner, signal } from '../proc/procfs.js'
-import { pythonOf } from '../preflight/plan.js'
-import { tailLines } from '../preflight/run.js'
+import { readEnviron, readOwner, signal } from '../proc/procfs.js'
 import { ReadinessListener } from '../readiness/listener.js'
 import { describeTargetFlags, resolveTarget, type Resolved } from '../servers/resolve.js'
 import type { Hazard } from '../servers/types.js'
 import { holderAlive, lockPath, readHolder } from '../state/lock.js'
 import { readState, stateKey, statePath, type GroupState } from '../state/state-file.js'
+import { packageVersion } from '../version.js'
 import { notifyAddress, printJson, stateDir, targetOptions, type RawTargetFlags } from './common.js'
+import { hookChecks, type HookReport } from '../preflight/hook-check.js'
 import type { Command } from 'commander'
 
 export interface DoctorFlags extends RawTargetFlags {
@@ -36,6 +35,8 @@ export interface DoctorReport {
   server: string
   masterPid: number
   hazards: Hazard[]
+  /** the hook's version: this CLI's, the one the server imports, the one its workers last sent */
+  hook?: HookReport
 }
 
 export function addDoctorOptions(cmd: Command): Command {
@@ -52,13 +53,15 @@ export async function doctorCommand(flags: DoctorFlags): Promise<ExitCode> {
   const { target } = resolved
   const hazards = [...adapterHazards(resolved, flags), ...permissionHazards(resolved), ...(await notifyHazards(resolved, flags)), ...stateHazards(resolved, flags)]
   const state = safeState(resolved, flags)
-  hazards.push(...hookHazards(resolved, flags, state))
+  const hookCheck = hookChecks(resolved, state, flags.preflightPython, packageVersion())
+  hazards.push(...hookCheck.hazards)
   const report: DoctorReport = {
     ok: !hazards.some((h) => h.severity === 'error'),
     group: target.group,
     server: target.server,
     masterPid: target.masterPid,
     hazards: sortHazards(hazards),
+    hook: hookCheck.hook,
   }
   if (flags.json) printJson(report)
   else process.stdout.write(renderDoctor(report, target.description))
@@ -72,6 +75,7 @@ export function sortHazards(hazards: Hazard[]): Hazard[] {
 
 export function renderDoctor(r: DoctorReport, description: string): string {
   const lines = [`${description}`]
+  if (r.hook) lines.push(`  ${hookLine(r.hook)}`)
   if (r.hazards.length === 0) {
     lines.push('  no hazards found: a rolling restart should be safe')
   }
@@ -83,6 +87,13 @@ export function renderDoctor(r: DoctorReport, description: string): string {
   const warnings = r.hazards.length - errors
   if (r.hazards.length) lines.push(`${errors} error(s), ${warnings} warning(s)`)
   return lines.join('\n') + '\n'
+}
+
+/** `hook: installed 0.1.0 (/path/__init__.py), last reported 0.1.0 (worker 5160); rolling-restart 0.1.0` */
+export function hookLine(h: HookReport): string {
+  const installed = h.installed ? `installed ${h.installed.version ?? 'unknown'} (${h.installed.file})` : 'installed: not found or not checked'
+  const reported = h.reported ? `last reported ${h.reported.version ?? 'none (an old hook)'} (worker ${h.reported.pid ?? '?'})` : 'no run has heard it yet'
+  return `hook: ${installed}, ${reported}; rolling-restart ${h.version}`
 }
 
 function adapterHazards(resolved: Resolved, flags: DoctorFlags): Hazard[] {
@@ -235,52 +246,4 @@ function stateHazards(resolved: Resolved, flags: DoctorFlags): Hazard[] {
     })
   }
   return out
-}
-
-/**
- * Is the hook importable by the server's interpreter with the server's environment? Skipped (with
- * a warning) when that environment cannot be read, unless earlier runs already heard from the hook.
- */
-function hookHazards(resolved: Resolved, flags: DoctorFlags, state: GroupState | null): Hazard[] {
-  const { adapter, target } = resolved
-  const heard = state !== null && Object.values(state.workers).some((w) => w.status !== null)
-  const env = readEnviron(target.masterPid)
-  const app = adapter.appSpec?.(target) ?? null
-  const python = pythonOf(target.masterPid, app?.python, flags.preflightPython)
-  if (!env || Object.keys(env).length === 0 || !python) {
-    if (heard) return []
-    return [
-      {
-        id: 'hook-unchecked',
-        severity: 'warning',
-        message:
-          `could not check that ${target.description} can import rolling_restart_hook: ` +
-          (!python ? 'its Python interpreter is unknown' : "its environment is unreadable (setproctitle blanks /proc/PID/environ unless the server runs with SPT_NOENV=1)") +
-          ', and no run has heard from its workers yet',
-        fix: 'check that the hook is on the server\'s PYTHONPATH (rolling-restart hook-path) or pip-installed, and that its config calls it',
-      },
-    ]
-  }
-  const cwd = app?.chdir ?? readCwd(target.masterPid) ?? '/'
-  const extra = app?.pythonpath ?? []
-  const childEnv: Record<string, string> = { ...env, ...(app?.env ?? {}), PYTHONDONTWRITEBYTECODE: '1' }
-  if (extra.length) childEnv.PYTHONPATH = [...extra, ...(env.PYTHONPATH ?? '').split(delimiter).filter(Boolean)].join(delimiter)
-  const owner = typeof process.getuid === 'function' && process.getuid() === 0 ? (adapter.workers(target)[0] ? readOwner(adapter.workers(target)[0]!.pid) : null) : null
-  const r = spawnSync(python.path, ['-c', 'import rolling_restart_hook, sys; sys.stdout.write(rolling_restart_hook.__file__)'], {
-    cwd,
-    env: childEnv,
-    encoding: 'utf8',
-    timeout: 20_000,
-    ...(owner && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : {}),
-  })
-  if (r.status === 0) return []
-  const why = r.error ? r.error.message : tailLines(r.stderr ?? '', 3).join(' / ')
-  return [
-    {
-      id: 'hook-not-importable',
-      severity: 'error',
-      message: `${python.path} cannot import rolling_restart_hook with the environment of ${target.description} (cwd ${cwd}): ${why}`,
-      fix: `put $(rolling-restart hook-path) on the server's PYTHONPATH, or pip install it into the server's environment, then restart the master once`,
-    },
-  ]
 }

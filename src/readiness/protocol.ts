@@ -20,6 +20,8 @@ export interface Readiness {
   preload: boolean
   /** APP: the app spec the worker was started with (Gunicorn's module:callable), when the hook knows it */
   app: string | null
+  /** HOOK: the version of the hook that sent it; null when absent (a hook older than the field) */
+  hookVersion?: string | null
   /** present and verified when a secret was configured; present, unchecked, otherwise */
   mac: string | null
 }
@@ -139,6 +141,7 @@ export function parseDatagram(buf: Buffer, opts: ParseOptions = {}): ParseResult
       bootMs,
       preload: fields.get('PRELOAD') === '1',
       app: emptyToNull(fields.get('APP')),
+      hookVersion: emptyToNull(fields.get('HOOK')),
       mac: macLine?.value ?? null,
     },
   }
@@ -166,7 +169,7 @@ export function isReady(r: Readiness | BareStatus): boolean {
 
 /** Encode a datagram the way the Python hook does (used by tests, the demo and the benchmark). */
 export function encodeDatagram(
-  fields: { ready: boolean; pid: number; ppid?: number; group?: string; status?: string; release?: string; root?: string; preload?: boolean; bootMs?: number },
+  fields: { ready: boolean; pid: number; ppid?: number; group?: string; status?: string; release?: string; root?: string; preload?: boolean; bootMs?: number; hook?: string },
   secret?: Buffer | null,
 ): Buffer {
   const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, ' ')
@@ -178,6 +181,7 @@ export function encodeDatagram(
   if (fields.root !== undefined) lines.push(`ROOT=${clean(fields.root)}`)
   if (fields.preload) lines.push('PRELOAD=1')
   if (fields.bootMs !== undefined) lines.push(`BOOT_MS=${fields.bootMs}`)
+  if (fields.hook !== undefined) lines.push(`HOOK=${clean(fields.hook)}`)
   let body = Buffer.from(lines.join('\n') + '\n', 'utf8')
   if (secret) body = Buffer.concat([body, Buffer.from(`MAC=${computeMac(secret, body)}\n`, 'utf8')])
   return body

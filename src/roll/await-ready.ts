@@ -65,6 +65,7 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival): void {
   if (v.kind === 'full') {
     step.release = v.release
     step.bootMs = v.bootMs
+    step.hookVersion = v.hookVersion ?? null
   }
   const refused = refusal(verdictOn(v, run.opts.checkRelease), newPid, target.description, () => adapter.wrongReleaseHint(target))
   if (refused) throw new StepFailure(refused.reason, refused.message, newPid)
@@ -80,6 +81,7 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival): void {
     release: step.release,
     bootMs: step.bootMs,
     app: v.kind === 'full' ? v.app : null,
+    ...(step.hookVersion !== undefined ? { hookVersion: step.hookVersion } : {}),
   })
 }
 

@@ -31,6 +31,8 @@ export type RollEvent =
       bootMs: number | null
       /** the app spec the new worker reported (APP), for the next preflight */
       app?: string | null
+      /** the hook version the new worker reported (HOOK); null: none, an old hook; absent: a bare datagram */
+      hookVersion?: string | null
     }
   | { event: 'retired'; pid: number; ms: number; why: string }
   | { event: 'abort'; reason: string; message: string; oldPid: number | null; newPid: number | null }

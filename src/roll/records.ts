@@ -25,6 +25,8 @@ export interface StepRecord {
   stoppedPid: number | null
   /** when this step claimed its replacement's datagram, whatever that said; `readyAt` is set only when it was ready */
   claimedAt: number | null
+  /** the hook version its replacement's datagram carried (HOOK); null: none; absent: not claimed, or a bare datagram */
+  hookVersion?: string | null
 }
 
 export function newStep(index: number, oldPid: number | null): StepRecord {

@@ -9,6 +9,7 @@ import { groupKey } from '../state/record-outcome.js'
 import { updateState, type GroupState } from '../state/state-file.js'
 import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
+import { checkHookVersion } from './hook-version.js'
 import type { ReleaseCheck } from './release-check.js'
 
 /** What one roll of a run touches; the rollback after a failed deploy is a second roll of the same run. */
@@ -40,7 +41,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       oldPids: r.workers.map((w) => w.pid),
     }
   })
-  return roll({
+  const outcome = await roll({
     adapter,
     target,
     listener: run.listener,
@@ -61,12 +62,16 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
     emit: (e) => {
       run.out.event(e)
       if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e))
+      if (e.event === 'ready' && e.hookVersion !== undefined) checkHookVersion(run.out, e.newPid, e.hookVersion)
     },
     onProgress: (steps) =>
       record((s) => {
         if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
       }),
   })
+  // a datagram claimed but refused (not ready, wrong release) says which hook sent it too
+  for (const s of outcome.steps) if (s.hookVersion !== undefined) checkHookVersion(run.out, s.newPid, s.hookVersion)
+  return outcome
 }
 
 function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>): void {
@@ -83,5 +88,7 @@ function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>): 
   }
   // what the workers say they load: the next preflight's app spec when the master's command line is hidden
   if (e.app) s.extra.app = { spec: e.app, reportedBy: e.newPid, at: new Date().toISOString() }
+  // the hook the workers run, for doctor (null: an old hook that sends no HOOK)
+  if (e.hookVersion !== undefined) s.extra.hook = { version: e.hookVersion, reportedBy: e.newPid, at: new Date().toISOString() }
   if (s.roll) s.roll.done++
 }
