@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander'
 import type { ExitCode } from '../errors.js'
-import { addPreflightOptions, addRollOptions, parseRestartFlags, type RestartFlags } from '../run/flags.js'
+import { addHaproxyOptions, addPreflightOptions, addRollOptions, parseRestartFlags, type RestartFlags } from '../run/flags.js'
 import { withGroupRun, withRunOutput } from '../run/group-run.js'
+import { checkHaproxy, haproxyPlan } from '../run/haproxy-around.js'
 import { restartSteps } from '../run/restart-run.js'
 import { addOutputOptions, addTargetOptions } from './common.js'
 
@@ -17,10 +18,15 @@ export function addRestartOptions(cmd: Command): Command {
     .option('--rss-above <size>', 'only restart workers using more memory than this (e.g. 512M)')
     .option('--max-workers <k>', 'restart at most this many workers in this run')
   addPreflightOptions(cmd)
+  addHaproxyOptions(cmd)
   return addOutputOptions(cmd)
 }
 
 export async function restartCommand(flags: RestartFlags, interrupt?: AbortSignal): Promise<ExitCode> {
   const plan = parseRestartFlags(flags)
-  return withRunOutput(flags, (out) => withGroupRun({ flags, plan, out, interrupt }, restartSteps))
+  haproxyPlan(flags) // the --haproxy-* flags checked with the others, before any output opens
+  return withRunOutput(flags, async (out) => {
+    await checkHaproxy(flags, out)
+    return withGroupRun({ flags, plan, out, interrupt }, restartSteps)
+  })
 }

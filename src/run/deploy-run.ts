@@ -19,6 +19,7 @@ import { refuseOldCodeHazards, rollbackTarget } from './deploy-checks.js'
 import type { DeployReport, DeployRun, DeployStart, DeployTarget } from './deploy-context.js'
 import { deployed, deployInterrupted, releaseFailed } from './deploy-outcome.js'
 import type { ChosenRun, GroupRunSteps } from './group-run.js'
+import { drainAround, exitAfterHaproxy } from './haproxy-around.js'
 import { preflightFailed, preflightStep } from './preflight-step.js'
 import { releaseMatch } from './release-check.js'
 import { baseReport, fillFromOutcome, reportErrorResistance } from './report.js'
@@ -90,14 +91,18 @@ async function deployBody(run: DeployRun): Promise<ExitCode> {
   }
 
   // 3. roll every worker, each new one checked to run the new release
-  const outcome = await rollTracked(run, {
-    workers: run.workers,
-    selected: run.workers,
-    checkRelease: releaseMatch(layout, name, run.plan.expectRelease),
-    surplus: run.prior?.surplus ?? 0,
-  })
+  //    (drained at HAProxy with --haproxy-socket; set ready again only if it succeeds)
+  const { outcome, haproxy } = await drainAround(run, () =>
+    rollTracked(run, {
+      workers: run.workers,
+      selected: run.workers,
+      checkRelease: releaseMatch(layout, name, run.plan.expectRelease),
+      surplus: run.prior?.surplus ?? 0,
+    }),
+  )
+  if (haproxy) report.haproxy = haproxy
   fillFromOutcome(report, outcome)
-  if (outcome.ok) return deployed(run, outcome)
+  if (outcome.ok) return exitAfterHaproxy(deployed(run, outcome), haproxy)
   if (outcome.aborted?.reason === 'interrupted') return deployInterrupted(run, outcome)
   // 4. the release failed: back to where we were
   return releaseFailed(run, outcome)

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js'
 import type { PreflightOptions } from '../preflight/plan.js'
 import type { SelectionCriteria } from '../roll/plan.js'
 import { loadSecret, notifyAddress, type RawTargetFlags } from '../commands/common.js'
+import { HAPROXY_DEFAULTS } from '../haproxy/defaults.js'
 
 export interface RestartFlags extends RawTargetFlags {
   strategy?: string
@@ -106,4 +107,22 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
             timeoutMs: f.preflightTimeout !== undefined ? parseDuration('--preflight-timeout', f.preflightTimeout) : DEFAULTS.preflightTimeoutMs,
           },
   }
+}
+
+/**
+ * --haproxy-socket, --haproxy-server, --haproxy-drain-timeout: drain this host's servers at HAProxy
+ * around the roll (run/haproxy-around.ts parses and checks them). Declared apart, merged into RestartFlags.
+ */
+export interface RestartFlags {
+  haproxySocket?: string
+  haproxyServer?: string[]
+  haproxyDrainTimeout?: string
+}
+
+export function addHaproxyOptions(cmd: Command): Command {
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+  return cmd
+    .option('--haproxy-socket <path>', 'an HAProxy stats socket at level admin: set each --haproxy-server to drain before the first step, back to ready after a good roll')
+    .option('--haproxy-server <backend/server>', 'this host in HAProxy, as haproxy.cfg names it (repeatable)', collect)
+    .option('--haproxy-drain-timeout <duration>', "how long a drained server's sessions may take to reach zero before the roll goes ahead", `${HAPROXY_DEFAULTS.drainTimeoutMs / 1000}s`)
 }

@@ -11,6 +11,7 @@ import { replacedEntries } from '../state/record-outcome.js'
 import type { ReplacedEntry } from '../state/state-file.js'
 import { printJson } from '../commands/common.js'
 import type { ChosenRun, RunStart } from './group-run.js'
+import type { HaproxyReport } from './haproxy-report.js'
 
 export interface RestartReport {
   ok: boolean
@@ -31,6 +32,8 @@ export interface RestartReport {
   message: string
   /** null with --no-preflight; `ran: false` when it was skipped (see `skipped`) */
   preflight: PreflightReport | null
+  /** with --haproxy-socket: what the drain at HAProxy did (run/haproxy-around.ts) */
+  haproxy?: HaproxyReport
 }
 
 /** A report of a run that has not touched anything yet; `selected` are the pids it means to replace. */
@@ -71,8 +74,12 @@ export function inErrorResistance(group: string): string {
   return `Group '${group}' is now in error-resistance mode: later runs exit 5 until \`rolling-restart resume\`.`
 }
 
-/** The report as the `report` log event at `level`, its message on the terminal (unless `progress` is false), and on stdout with --json. */
-export function publish(run: Pick<RunStart, 'flags' | 'out'>, report: { message: string }, level: 'info' | 'warn' | 'error', progress = true): void {
+/**
+ * The report as the `report` log event at `level`, its message on the terminal (unless `progress` is
+ * false), and on stdout with --json. A run drained at HAProxy ends its message with what HAProxy did.
+ */
+export function publish(run: Pick<RunStart, 'flags' | 'out'>, report: { message: string; haproxy?: HaproxyReport }, level: 'info' | 'warn' | 'error', progress = true): void {
+  if (report.haproxy) report.message = `${report.message}\n${report.haproxy.message}`
   run.out.logger[level]({ event: 'report', ...report }, report.message)
   if (progress) run.out.progress(report.message)
   if (run.flags.json) printJson(report)

@@ -13,6 +13,7 @@ import type { Hazard } from '../servers/types.js'
 import { recordErrorResistance, recordOutcome } from '../state/record-outcome.js'
 import { printJson } from '../commands/common.js'
 import type { Chosen, GroupRun, GroupRunSteps, LockedRun } from './group-run.js'
+import { drainAround, exitAfterHaproxy, type HaproxyReport } from './haproxy-around.js'
 import { preflightFailed, preflightStep } from './preflight-step.js'
 import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
@@ -73,21 +74,24 @@ async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> 
     recordErrorResistance(run.dir, run.resolved, what)
     return reportErrorResistance(run, report, what, `preflight failed, no worker was touched: ${failure}`)
   }
-  const outcome = await rollTracked(run, {
-    workers: run.workers,
-    selected: run.selected,
-    checkRelease: run.plan.expectRelease !== null ? releaseCheck(run.plan.expectRelease, hazards) : undefined,
-    surplus: run.prior?.surplus ?? 0,
-  })
-  return finish(run, outcome, verdict?.report ?? null)
+  const { outcome, haproxy } = await drainAround(run, () =>
+    rollTracked(run, {
+      workers: run.workers,
+      selected: run.selected,
+      checkRelease: run.plan.expectRelease !== null ? releaseCheck(run.plan.expectRelease, hazards) : undefined,
+      surplus: run.prior?.surplus ?? 0,
+    }),
+  )
+  return finish(run, outcome, verdict?.report ?? null, haproxy)
 }
 
-function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport | null): ExitCode {
+function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport | null, haproxy: HaproxyReport | null): ExitCode {
   const { target } = run.resolved
   const interrupted = outcome.aborted?.reason === 'interrupted'
   const replaced = recordOutcome(run.dir, run.resolved, outcome)
   const report = baseReport(run, outcome.steps.map((s) => s.oldPid ?? 0))
   report.preflight = preflight
+  if (haproxy) report.haproxy = haproxy
   fillFromOutcome(report, outcome)
   report.errorResistance = !outcome.ok && !interrupted
 
@@ -104,6 +108,6 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
       (outcome.surplus > 0 ? ` The master runs ${outcome.surplus} worker(s) above its configured count; the next good run retires them.` : '')
   }
   publish(run, report, outcome.ok ? 'info' : 'error', !outcome.ok)
-  if (outcome.ok) return EXIT.OK
+  if (outcome.ok) return exitAfterHaproxy(EXIT.OK, haproxy)
   return interrupted ? EXIT.INTERRUPTED : EXIT.ABORTED
 }
