@@ -41,7 +41,7 @@ export function createOutput(opts: { logFile?: string | undefined; format: LogFo
     logger,
     progress,
     event(e: RollEvent) {
-      const level = e.event === 'abort' ? 'error' : e.event === 'datagram-ignored' ? 'warn' : 'info'
+      const level = e.event === 'abort' ? 'error' : e.event === 'datagram-ignored' || e.event === 'group-mismatch' ? 'warn' : 'info'
       logger[level](e, describe(e))
       const line = progressLine(e)
       if (line) progress(line)
@@ -69,6 +69,8 @@ export function describe(e: RollEvent): string {
       return `new worker ${e.pid} is booting`
     case 'datagram-ignored':
       return `ignored a datagram from ${e.from}: ${e.detail}`
+    case 'group-mismatch':
+      return `warning: ${e.detail}`
     case 'ready':
       return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.release ? ` (release ${e.release})` : '')
     case 'retired':

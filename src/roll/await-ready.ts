@@ -7,8 +7,8 @@ import { formatMs } from '../config.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Arrival } from '../readiness/listener.js'
 import { StepFailure } from './failure.js'
-import { refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
-import { booting, newestBooting, readyMs, soleBooting, unseen, type StepRecord } from './records.js'
+import { groupMismatch, readyTimeoutMessage, refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
+import { booting, ignoredSince, newestBooting, readyMs, soleBooting, unseen, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { ensureMaster, watchMaster } from './watch.js'
 
@@ -26,17 +26,19 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
     sweepInbox(run, ctx)
     const got = listener.claim((a) => whyNotOurs(a.value, run.records, ctx) === null)
     if (got) {
-      claimReadiness(run, step, got)
+      claimReadiness(run, step, got, ctx)
       return
     }
     const died = watchBooting(run, workers)
     if (died !== null) await diedWhileBooting(run, died)
     if (Date.now() > deadline) {
-      throw new StepFailure(
-        'ready-timeout',
-        `no READY within ${formatMs(run.opts.readyTimeoutMs)} (--ready-timeout): ${adapter.noReadyHint(target)}`,
-        newestBooting(run.records),
-      )
+      const since = step.startedAt ?? 0
+      const ignored = [
+        ...ignoredSince(run.records, since),
+        ...listener.rejectedSince(since).map((r) => `a datagram from ${r.from}: ${r.detail} (${r.reason})`),
+      ]
+      const message = readyTimeoutMessage(formatMs(run.opts.readyTimeoutMs), ignored, () => adapter.noReadyHint(target))
+      throw new StepFailure('ready-timeout', message, newestBooting(run.records))
     }
     await listener.wait(run.opts.pollIntervalMs)
   }
@@ -54,9 +56,13 @@ function arrivalContext(run: RollRun, live: ReadonlySet<number>): ArrivalContext
 }
 
 /** The step takes this datagram's worker as its replacement; it fails unless the readiness is good and of the expected release. */
-function claimReadiness(run: RollRun, step: StepRecord, a: Arrival): void {
+function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: ArrivalContext): void {
   const { target, adapter, emit } = run.input
   const v = a.value
+  const mismatch = groupMismatch(v, ctx)
+  if (mismatch !== null && v.kind === 'full') {
+    emit({ event: 'group-mismatch', pid: v.pid, detail: `${mismatch}; accepted: pid ${v.pid} is a worker of ${target.description}` })
+  }
   const newPid = v.kind === 'full' ? v.pid : soleBooting(run.records)
   for (const s of booting(run.records)) if (s.pid === newPid) s.state = 'claimed'
   step.claimedAt = a.at
@@ -92,6 +98,7 @@ function sweepInbox(run: RollRun, ctx: ArrivalContext): void {
     return why !== null
   })
   for (const { a, why } of dropped) {
+    run.records.ignored.push({ at: Date.now(), pid: a.value.kind === 'full' ? a.value.pid : null, why })
     run.input.emit({
       event: 'datagram-ignored',
       from: a.from,

@@ -19,6 +19,8 @@ export type RollEvent =
   | { event: 'exited'; pid: number; ms: number }
   | { event: 'spawned'; pid: number }
   | { event: 'datagram-ignored'; from: string; reason: string; detail: string; pid?: number | undefined }
+  /** a datagram taken although its GROUP is not this group's name: its sender is a verified child of the master */
+  | { event: 'group-mismatch'; pid: number; detail: string }
   | {
       event: 'ready'
       step: number

@@ -26,15 +26,18 @@ export interface ArrivalContext {
   live: ReadonlySet<number>
   /** whether a pid that is not one of them runs at all (asked only to word the reason) */
   isRunning: (pid: number) => boolean
-  /** the server's check of a datagram's GROUP field, when it has one */
+  /** the server's check of a datagram's GROUP field, when it has one (advisory: a mismatch is only warned of) */
   groupMatches?: ((r: Readiness) => boolean) | undefined
-  target: { description: string; group: string }
+  target: { description: string; group: string; masterPid: number }
 }
 
 /**
  * null: a replacement's readiness, ours to claim; otherwise why it is not. A full datagram must come
  * from a live worker of the group that is neither one of the workers being replaced nor a replacement
- * already claimed. A bare status line carries no pid: it is ours only when exactly one step awaits.
+ * already claimed, and its PPID, when it has one, must be the master (and /proc must agree: the pid
+ * is among the master's workers now). GROUP is not checked here: a verified child of the master is
+ * ours whatever its GROUP text says (see groupMismatch). A bare status line carries no pid: it is
+ * ours only when exactly one step awaits.
  */
 export function whyNotOurs(v: Readiness | BareStatus, r: RollRecords, ctx: ArrivalContext): string | null {
   if (v.kind === 'bare') {
@@ -44,14 +47,37 @@ export function whyNotOurs(v: Readiness | BareStatus, r: RollRecords, ctx: Arriv
   }
   if (isOldWorker(r, v.pid)) return `pid ${v.pid} is one of the workers being replaced, not a new one`
   if (isClaimed(r, v.pid)) return `pid ${v.pid} was already accepted`
+  if (v.ppid !== null && v.ppid !== ctx.target.masterPid) return `pid ${v.pid} PPID=${v.ppid} is not the master ${ctx.target.masterPid}`
   if (!ctx.live.has(v.pid)) {
     return ctx.isRunning(v.pid)
       ? `pid ${v.pid} is not a worker of ${ctx.target.description} (another group sharing the port?)`
       : `pid ${v.pid} is not running (any more)`
   }
-  if (v.group !== null && ctx.groupMatches && !ctx.groupMatches(v)) return `GROUP=${v.group} is not ${ctx.target.group}`
   return null
 }
+
+/**
+ * A claimed datagram whose GROUP the server would not give this group: worth a warning, not a
+ * rejection. The sender is a verified child of the master, and GROUP is free text (a uWSGI
+ * procname-master such as `uWSGI master app:blue` is not the name the tool gives the group).
+ */
+export function groupMismatch(v: Readiness | BareStatus, ctx: ArrivalContext): string | null {
+  if (v.kind === 'bare' || v.group === null || !ctx.groupMatches || ctx.groupMatches(v)) return null
+  return `GROUP=${v.group} is not ${ctx.target.group}`
+}
+
+/** What a timed-out step says: the datagrams it ignored and why, when there were any; else the server's likely cause. */
+export function readyTimeoutMessage(timeout: string, ignored: readonly string[], hint: () => string): string {
+  const head = `no READY within ${timeout} (--ready-timeout)`
+  if (ignored.length === 0) return `${head}: ${hint()}`
+  const distinct = [...new Set(ignored)]
+  const shown = distinct.slice(0, IGNORED_SHOWN)
+  const more = distinct.length > shown.length ? `; and ${distinct.length - shown.length} more (see the datagram-ignored events in the log)` : ''
+  return `${head}; ignored during this step: ${shown.join('; ')}${more}`
+}
+
+/** How many distinct ignored datagrams a timeout message lists. */
+const IGNORED_SHOWN = 5
 
 /** null: keep it queued; otherwise why it can never be ours. Bare lines wait (with --accept-bare-ok): they may become attributable. */
 export function whyDrop(v: Readiness | BareStatus, r: RollRecords, ctx: ArrivalContext): string | null {

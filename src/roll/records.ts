@@ -54,6 +54,14 @@ export interface SpawnRecord {
   state: 'booting' | 'claimed' | 'died'
 }
 
+/** A datagram the run did not take, and why: what a step that times out reports. */
+export interface IgnoredDatagram {
+  /** ms since the epoch when it was judged */
+  at: number
+  pid: number | null
+  why: string
+}
+
 export interface RollRecords {
   /** every worker at the start */
   readonly oldPids: readonly number[]
@@ -61,6 +69,8 @@ export interface RollRecords {
   readonly steps: StepRecord[]
   /** new workers seen alive before their readiness, in the order seen */
   readonly spawned: SpawnRecord[]
+  /** datagrams dropped as not ours, in the order judged */
+  readonly ignored: IgnoredDatagram[]
   /** the first failure: once set, no further step starts */
   aborted: Aborted | null
   /** surge: workers above the configured count this run added (TTIN) and did not take back (TTOU) */
@@ -68,7 +78,7 @@ export interface RollRecords {
 }
 
 export function newRecords(oldPids: readonly number[], selected: readonly number[]): RollRecords {
-  return { oldPids, steps: selected.map((pid, i) => newStep(i + 1, pid)), spawned: [], aborted: null, surplus: 0 }
+  return { oldPids, steps: selected.map((pid, i) => newStep(i + 1, pid)), spawned: [], ignored: [], aborted: null, surplus: 0 }
 }
 
 export const pending = (steps: readonly StepRecord[]) => steps.filter((s) => s.state === 'pending')
@@ -106,6 +116,9 @@ export function newestBooting(r: RollRecords): number | null {
 export function unseen<W extends { pid: number }>(r: RollRecords, workers: readonly W[]): W[] {
   return workers.filter((w) => !isOldWorker(r, w.pid) && !isClaimed(r, w.pid) && !isBooting(r, w.pid))
 }
+
+/** Why each datagram judged since `at` was not taken. */
+export const ignoredSince = (r: RollRecords, at: number): string[] => r.ignored.filter((i) => i.at >= at).map((i) => i.why)
 
 /** `2 / 4 ready, 1 in flight, 1 pending` */
 export function progress(steps: readonly StepRecord[]): string {

@@ -1,7 +1,7 @@
 // The roll's policy as tables of cases over plain records: no processes, no sockets, no clock.
 import t from 'tap'
 import type { BareStatus, Readiness } from '../../src/readiness/protocol.js'
-import { nextStep, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
+import { groupMismatch, nextStep, readyTimeoutMessage, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
 import { newRecords, type RollRecords, type StepState } from '../../src/roll/records.js'
 
 /** Records for old workers 10, 20, 30, 40, one step each; `states` sets the steps' states (started unless pending-unstarted). */
@@ -49,7 +49,7 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
     live: new Set([20, 30, 40, 11, 12]),
     isRunning: () => false,
     groupMatches: (r) => r.group === 'g',
-    target: { description: 'Sim master 1 [g]', group: 'g' },
+    target: { description: 'Sim master 1 [g]', group: 'g', masterPid: 1 },
     ...o,
   })
   // step 1 claimed worker 11; steps 2 and 3 await their replacements
@@ -64,7 +64,11 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
     { name: 'a replacement already claimed', v: full(11), why: /^pid 11 was already accepted$/ },
     { name: 'a running process that is not a child of this master', v: full(99), ctx: { isRunning: () => true }, why: /^pid 99 is not a worker of Sim master 1 \[g\] \(another group sharing the port\?\)$/ },
     { name: 'a process that is gone', v: full(99), why: /^pid 99 is not running \(any more\)$/ },
-    { name: 'another GROUP', v: full(12, { group: 'other' }), why: /^GROUP=other is not g$/ },
+    // issue 10: GROUP is advisory; a verified child of the master is ours whatever its GROUP says (groupMismatch warns)
+    { name: 'another GROUP: still ours', v: full(12, { group: 'other' }), why: null },
+    { name: 'PPID is not the master: a forgery, or another master', v: full(12, { ppid: 4242 }), why: /^pid 12 PPID=4242 is not the master 1$/ },
+    { name: 'PPID=1 with a live worker pid (a forged datagram)', v: full(12, { ppid: 1 }), ctx: { target: { description: 'M', group: 'g', masterPid: 456 } }, why: /^pid 12 PPID=1 is not the master 456$/ },
+    { name: 'no PPID (a hand-made hook): /proc alone decides', v: full(12, { ppid: null }), why: null },
     { name: 'no GROUP: accepted', v: full(12, { group: null }), why: null },
     { name: 'a server without a GROUP check', v: full(12, { group: 'other' }), ctx: { groupMatches: undefined }, why: null },
     { name: 'bare line without --accept-bare-ok', v: bare(200), why: /^bare status line without --accept-bare-ok$/ },
@@ -83,6 +87,33 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
     if (wantDrop === null) t.equal(drop, null, `${c.name}: left queued`)
     else t.match(drop, wantDrop, `${c.name}: dropped`)
   }
+})
+
+t.test('GROUP is advisory: a mismatch is a warning on a datagram that is ours', async (t) => {
+  const ctx: ArrivalContext = {
+    acceptBareOk: false,
+    live: new Set([12]),
+    isRunning: () => true,
+    groupMatches: (r) => r.group === 'uwsgi-77',
+    target: { description: 'uWSGI master 77 [uwsgi-77]', group: 'uwsgi-77', masterPid: 77 },
+  }
+  t.equal(groupMismatch(full(12, { group: 'uWSGI master app:blue' }), ctx), 'GROUP=uWSGI master app:blue is not uwsgi-77')
+  t.equal(groupMismatch(full(12, { group: 'uwsgi-77' }), ctx), null)
+  t.equal(groupMismatch(full(12, { group: null }), ctx), null, 'no GROUP, nothing to warn of')
+  t.equal(groupMismatch(full(12, { group: 'x' }), { ...ctx, groupMatches: undefined }), null, 'a server without a GROUP check')
+  t.equal(groupMismatch(bare(200), ctx), null)
+})
+
+t.test('a timed-out step lists what it ignored, else the server hint', async (t) => {
+  const hint = () => 'is the hook configured?'
+  t.equal(readyTimeoutMessage('6.00 s', [], hint), 'no READY within 6.00 s (--ready-timeout): is the hook configured?')
+  t.equal(
+    readyTimeoutMessage('6.00 s', ['pid 123 PPID=1 is not the master 456', 'pid 123 PPID=1 is not the master 456', 'pid 9 is not running (any more)'], hint),
+    'no READY within 6.00 s (--ready-timeout); ignored during this step: pid 123 PPID=1 is not the master 456; pid 9 is not running (any more)',
+    'distinct reasons, no guess about the environment',
+  )
+  const many = Array.from({ length: 8 }, (_, i) => `pid ${i} is not running (any more)`)
+  t.match(readyTimeoutMessage('1 s', many, hint), /pid 4 is not running \(any more\); and 3 more \(see the datagram-ignored events in the log\)$/)
 })
 
 t.test('readiness verdicts', async (t) => {

@@ -17,6 +17,8 @@ interface SimOptions {
   bootMs?: number
   /** surge: the master's TTOU stops its oldest worker, unless this says the drain hangs */
   ttouDrainHangs?: boolean
+  /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
+  forge?: boolean
 }
 
 function simulation(o: SimOptions) {
@@ -32,6 +34,7 @@ function simulation(o: SimOptions) {
     const pid = nextPid++
     live.set(pid, tick++)
     const n = ++spawned
+    if (o.forge) inbox.push({ at: Date.now(), from: 'forger', value: { kind: 'full', ready: true, pid, ppid: 4242, group: 'g', status: '200 OK', statusCode: 200, release: 'r2', root: null, bootMs: 1, preload: false, app: null, mac: null } })
     if (o.silent?.(n)) return
     setTimeout(() => {
       if (!live.has(pid)) return
@@ -91,6 +94,7 @@ function simulation(o: SimOptions) {
       return out
     },
     wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    rejectedSince: () => [],
   }
   const target: Target = { server: 'gunicorn', group: 'g', masterPid: 1, masterStartTicks: 0, description: 'Sim master 1 [g]', via: 'group', meta: {} }
   const inject = (a: Arrival) => inbox.push(a)
@@ -228,4 +232,20 @@ t.test('a good run hands back the surplus an earlier failed surge left', async (
   t.equal(outcome.surplus, -1, 'one earlier surplus worker handed back')
   t.equal(sim.live.size, 2, 'one TTOU more than the steps')
   t.ok(events.some((e) => e.event === 'retired' && /earlier failed surge/.test(e.why)))
+})
+
+t.test('a forged READY (the booting replacement\'s pid, a wrong PPID) is ignored and does not use up the pid', async (t) => {
+  const sim = simulation({ workers: 2, forge: true, bootMs: 30 })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true, 'each step completed on the real datagram')
+  const forged = events.filter((e) => e.event === 'datagram-ignored' && /PPID=4242 is not the master 1/.test(e.detail))
+  t.equal(forged.length, 2, 'both forgeries were logged as ignored, with why')
+  t.same(outcome.steps.map((s) => s.newPid), forged.map((e) => e.event === 'datagram-ignored' && e.pid), 'the real datagram of the same pid was then accepted')
+})
+
+t.test('a step that times out lists the datagrams it ignored, not a guess about the environment', async (t) => {
+  const sim = simulation({ workers: 2, forge: true, silent: () => true })
+  const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
+  t.equal(outcome.aborted?.reason, 'ready-timeout')
+  t.match(outcome.aborted?.message, /^no READY within 150 ms \(--ready-timeout\); ignored during this step: pid \d+ PPID=4242 is not the master 1$/)
 })
