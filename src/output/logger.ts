@@ -67,6 +67,12 @@ export function describe(e: RollEvent): string {
       return `worker ${e.pid} exited after ${formatMs(e.ms)}`
     case 'spawned':
       return `new worker ${e.pid} is booting`
+    case 'credited':
+      return e.step !== null ? `new worker ${e.pid} is step ${e.step}'s replacement` : `new worker ${e.pid} is the master's respawn of ${e.respawnOf ?? '?'}, no step's`
+    case 'adopted':
+      return `[${e.step}] ${e.oldPid} exited on its own before its turn: the master's respawn of it is this step's replacement`
+    case 'worker-gone':
+      return `worker ${e.pid} ${e.detail}`
     case 'datagram-ignored':
       return `ignored a datagram from ${e.from}: ${e.detail}`
     case 'group-mismatch':

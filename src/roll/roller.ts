@@ -10,6 +10,7 @@
  * Which step may start, and when the walk is done, is the policy's (policy.ts); the steps' I/O is
  * in replace-step.ts and surge-step.ts.
  */
+import { bootTick } from '../proc/boot-clock.js'
 import { isAlive, isSameProcess, readStat, signal, sleep } from '../proc/procfs.js'
 import { asFailure, StepFailure } from './failure.js'
 import { nextStep, walkDone } from './policy.js'
@@ -28,7 +29,7 @@ class Roller implements RollRun {
   private readonly started = Date.now()
   readonly opts: RollOptions
   /** the one place the steps' process-table calls come from */
-  readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep }
+  readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep, bootTick }
   readonly records: RollRecords
   private masterQueue: Promise<unknown> = Promise.resolve()
 

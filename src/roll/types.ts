@@ -3,6 +3,7 @@
  * these for its callers.
  */
 import type { Strategy } from '../config.js'
+import type { bootTick } from '../proc/boot-clock.js'
 import type * as procfs from '../proc/procfs.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
@@ -74,8 +75,8 @@ export interface RollInput {
   onProgress?: ((steps: readonly StepRecord[]) => void) | undefined
 }
 
-/** The process-table calls a run makes (procfs). The roller hands them to its steps, so tests can give plain data. */
-export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'>
+/** The process-table calls a run makes (procfs, and the boot-relative clock). The roller hands them to its steps, so tests can give plain data. */
+export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'> & { bootTick: typeof bootTick }
 
 /** What a step needs from the run it belongs to: its input, its records, and the seams it shares. */
 export interface RollRun {

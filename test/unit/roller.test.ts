@@ -19,6 +19,8 @@ interface SimOptions {
   ttouDrainHangs?: boolean
   /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
   forge?: boolean
+  /** `afterMs` after the first signal, the last original worker exits on its own (max-requests) and the master respawns it */
+  recycle?: { afterMs: number; bootMs: number }
 }
 
 function simulation(o: SimOptions) {
@@ -30,18 +32,20 @@ function simulation(o: SimOptions) {
   let inFlight = 0
   let maxInFlight = 0
   const signalled: number[] = []
-  const spawn = () => {
+  const spawn = (bootMs = o.bootMs ?? 15, counted = true) => {
     const pid = nextPid++
     live.set(pid, tick++)
-    const n = ++spawned
+    const n = counted ? ++spawned : 0
     if (o.forge) inbox.push({ at: Date.now(), from: 'forger', value: { kind: 'full', ready: true, pid, ppid: 4242, group: 'g', status: '200 OK', statusCode: 200, release: 'r2', root: null, bootMs: 1, preload: false, app: null, mac: null } })
     if (o.silent?.(n)) return
     setTimeout(() => {
       if (!live.has(pid)) return
       inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
-      inFlight--
-    }, o.bootMs ?? 15)
+      if (counted) inFlight--
+    }, bootMs)
+    return pid
   }
+  let respawned: number | null = null
   for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
   const original = [...live.keys()]
   const procfs = {
@@ -50,6 +54,13 @@ function simulation(o: SimOptions) {
     readStat: (pid: number) => (live.has(pid) ? { pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) } : null),
     signal: (pid: number) => {
       if (!live.has(pid)) return 'gone'
+      if (o.recycle && signalled.length === 0) {
+        const { afterMs, bootMs } = o.recycle
+        setTimeout(() => {
+          live.delete(original[original.length - 1] as number)
+          respawned = spawn(bootMs, false)
+        }, afterMs)
+      }
       signalled.push(pid)
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
@@ -98,16 +109,19 @@ function simulation(o: SimOptions) {
   }
   const target: Target = { server: 'gunicorn', group: 'g', masterPid: 1, masterStartTicks: 0, description: 'Sim master 1 [g]', via: 'group', meta: {} }
   const inject = (a: Arrival) => inbox.push(a)
-  return { procfs, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info }
+  // the boot-relative clock: process start ticks and signal ticks count on the same scale
+  const clock = { bootTick: () => tick }
+  return { procfs, clock, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info, respawned: () => respawned }
 }
 
 async function run(
   t: Tap.Test,
   sim: ReturnType<typeof simulation>,
-  opts: { batch: number; readyTimeoutMs?: number; strategy?: 'replace' | 'surge'; surplusToRetire?: number; drainTimeoutMs?: number },
+  opts: { batch: number; readyTimeoutMs?: number; strategy?: 'replace' | 'surge'; surplusToRetire?: number; drainTimeoutMs?: number; selected?: number },
 ) {
   const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
     '../../src/proc/procfs.js': sim.procfs,
+    '../../src/proc/boot-clock.js': { ...(await import('../../src/proc/boot-clock.js')), ...sim.clock },
   })
   const events: RollEvent[] = []
   const workers = sim.original.map(sim.info)
@@ -116,7 +130,7 @@ async function run(
     target: sim.target,
     listener: sim.listener as never,
     workers,
-    selected: workers,
+    selected: workers.slice(0, opts.selected ?? workers.length),
     emit: (e) => events.push(e),
     options: {
       strategy: opts.strategy ?? 'replace',
@@ -248,4 +262,27 @@ t.test('a step that times out lists the datagrams it ignored, not a guess about 
   const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
   t.equal(outcome.aborted?.reason, 'ready-timeout')
   t.match(outcome.aborted?.message, /^no READY within 150 ms \(--ready-timeout\); ignored during this step: pid \d+ PPID=4242 is not the master 1$/)
+})
+
+t.test('a respawn the master made on its own (max-requests) is no step\'s replacement, even if it reports first', async (t) => {
+  // worker 102 (not selected) recycles while step 1 boots; its respawn reports while step 2 awaits its own
+  const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
+  const { outcome, events } = await run(t, sim, { batch: 1, selected: 2 })
+  t.equal(outcome.ok, true)
+  const r = sim.respawned()
+  t.ok(r !== null && outcome.steps.every((s) => s.newPid !== r), 'no step took the respawn')
+  t.ok(events.some((e) => e.event === 'datagram-ignored' && e.reason === 'not-caused-by-step' && e.pid === r && /respawn of worker 102, which exited on its own/.test(e.detail)))
+  t.ok(events.some((e) => e.event === 'credited' && e.pid === r && e.respawnOf === 102))
+  for (const step of outcome.steps) t.ok((step.newStartTicks as number) >= (step.signalTick as number), `step ${step.index}: its replacement was forked after its signal`)
+})
+
+t.test('an old worker that exited on its own before its turn: its respawn is that step\'s replacement, nothing is signalled', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true)
+  t.same(sim.signalled, sim.original.slice(0, 2), 'the recycled worker was never signalled')
+  t.ok(events.some((e) => e.event === 'adopted' && e.oldPid === 102))
+  t.equal(outcome.steps[2]?.newPid, sim.respawned(), 'step 3 took the respawn of its old worker')
+  t.not(outcome.steps[1]?.newPid, sim.respawned(), 'step 2 did not')
+  t.same(outcome.untouched, [])
 })
