@@ -79,6 +79,8 @@ export function describe(e: RollEvent): string {
       return `warning: ${e.detail}`
     case 'ready':
       return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.release ? ` (release ${e.release})` : '')
+    case 'settling':
+      return `waiting ${formatMs(e.ms)} more: ${e.pids.join(', ')} must stay up for --min-ready after READY`
     case 'retired':
       return `worker ${e.pid} retired after ${formatMs(e.ms)} (${e.why})`
     case 'abort':
@@ -95,6 +97,7 @@ function progressLine(e: RollEvent): string | null {
     case 'abort':
     case 'run-end':
     case 'retired':
+    case 'settling':
       return describe(e)
     case 'step-start':
       return `[${e.step}/${e.total}] ` + (e.action === 'surge' ? `starting a new worker to take over from ${e.oldPid ?? 'the oldest'} ...` : `replacing ${e.oldPid} ...`)

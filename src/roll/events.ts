@@ -44,6 +44,8 @@ export type RollEvent =
       app?: string | null
     }
   | { event: 'retired'; pid: number; ms: number; why: string }
+  /** every step done: the run ends once these new workers have been up for --min-ready (`ms` from now) */
+  | { event: 'settling'; pids: number[]; ms: number }
   | { event: 'abort'; reason: string; message: string; oldPid: number | null; newPid: number | null }
   | { event: 'run-end'; ok: boolean; replaced: number; durationMs: number }
 

@@ -4,14 +4,52 @@
  * what the process table shows is passed in, as is the release check.
  */
 import { isReady, type BareStatus, type Readiness } from '../readiness/protocol.js'
-import { awaitingReady, isClaimed, isOldWorker, running, unstarted, type RollRecords, type StepRecord } from './records.js'
+import type { ExitEvidence } from '../servers/shared/master-log.js'
+import { awaitingReady, isClaimed, isOldWorker, running, unsettled, unstarted, type RollRecords, type StepRecord } from './records.js'
 import type { AbortReason } from './types.js'
 
-/** The next step to start: none after a failure, none while `batch` are in flight, else the first not begun. */
-export function nextStep(r: RollRecords, batch: number): StepRecord | null {
+/** --wait-min-ready: the clock and the window that hold the next step back. */
+export interface SettleGate {
+  now: number
+  minReadyMs: number
+}
+
+/**
+ * The next step to start: none after a failure, none while `batch` are in flight, none (with a
+ * gate, --wait-min-ready) while an accepted replacement is still inside its --min-ready window,
+ * else the first not begun.
+ */
+export function nextStep(r: RollRecords, batch: number, gate?: SettleGate): StepRecord | null {
   if (r.aborted !== null) return null
   if (running(r.steps).length >= batch) return null
+  if (gate && unsettled(r, gate.now, gate.minReadyMs).length > 0) return null
   return unstarted(r.steps)[0] ?? null
+}
+
+/**
+ * Failures that end the whole run at once, steps in flight included: the user stopped it, a
+ * replacement proved the release dies after READY, or the master replaced its workers on its own.
+ */
+export function stopsInFlight(reason: AbortReason): boolean {
+  return reason === 'interrupted' || reason === 'died-after-ready' || reason === 'master-reloaded'
+}
+
+/**
+ * An accepted replacement is gone. Recycled: the server's log says it ended on purpose (its
+ * max-requests), and the master respawns it. Anything else, a crash or no word at all, is the
+ * release dying after READY: null, the run stops.
+ */
+export function recycledAfterReady(evidence: ExitEvidence | null): boolean {
+  return evidence?.kind === 'recycled'
+}
+
+/** `new worker 5160 of M sent READY and died 0.31 s later (Gunicorn's log: terminated by signal 9)`, and what that means. */
+export function diedAfterReadyMessage(pid: number, description: string, later: string, evidence: ExitEvidence | null, server: string): string {
+  const how = evidence ? ` (${server}'s log: ${evidence.detail})` : ''
+  return (
+    `new worker ${pid} of ${description} sent READY and died ${later} later${how}: the new release does not stay up. ` +
+    'No further worker was signalled'
+  )
 }
 
 /** The walk is over when nothing runs and nothing more may start. */

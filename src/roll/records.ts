@@ -34,6 +34,8 @@ export interface StepRecord {
    * it, so nothing was signalled; the master's respawn of it (or of its respawn...) is this step's replacement
    */
   adopted: boolean
+  /** the accepted replacement ended on purpose afterwards (the server's log says: max-requests), when it did */
+  recycledAt: number | null
 }
 
 export function newStep(index: number, oldPid: number | null): StepRecord {
@@ -55,6 +57,7 @@ export function newStep(index: number, oldPid: number | null): StepRecord {
     signalTick: null,
     newStartTicks: null,
     adopted: false,
+    recycledAt: null,
   }
 }
 
@@ -167,8 +170,12 @@ export function newestBooting(r: RollRecords): number | null {
   const b = booting(r)
   return b.length ? (b[b.length - 1] as SpawnRecord).pid : null
 }
-/** Steps whose replacement was accepted (READY, and still counted as replaced). */
-export const accepted = (r: RollRecords) => r.steps.filter((s) => s.state === 'ready' && s.newPid !== null)
+/** Steps whose replacement was accepted (READY) and is watched: not recycled by the server since. */
+export const accepted = (r: RollRecords) => r.steps.filter((s) => s.state === 'ready' && s.newPid !== null && s.recycledAt === null)
+
+/** Accepted replacements not yet up for `minReadyMs` after their READY at `now`: the run may not end before they are. */
+export const unsettled = (r: RollRecords, now: number, minReadyMs: number) =>
+  accepted(r).filter((s) => s.readyAt !== null && s.readyAt + minReadyMs > now)
 
 /**
  * Whether a worker's exit is judged by the watch rather than owed a respawn: an accepted

@@ -10,6 +10,7 @@ import type { Readiness } from '../readiness/protocol.js'
 import type { ReadinessListener } from '../readiness/listener.js'
 import type { ServerAdapter, Target } from '../servers/types.js'
 import type { Emit } from './events.js'
+import type { StepFailure } from './failure.js'
 import type { RollRecords, StepRecord } from './records.js'
 
 export interface RollOptions {
@@ -24,6 +25,10 @@ export interface RollOptions {
   checkRelease?: ((r: Readiness) => string | null) | undefined
   /** extra workers left by an earlier failed surge, retired (TTOU) once this run has succeeded */
   surplusToRetire: number
+  /** --min-ready: how long each accepted replacement must stay up after its READY before the run may end */
+  minReadyMs: number
+  /** --wait-min-ready: start a step only once every accepted replacement has been up for minReadyMs */
+  waitMinReady: boolean
 }
 
 export interface Aborted {
@@ -39,6 +44,8 @@ export type AbortReason =
   | 'drain-timeout'
   | 'master-gone'
   | 'replacement-died'
+  | 'died-after-ready'
+  | 'master-reloaded'
   | 'wrong-release'
   | 'master-unresponsive'
   | 'denied'
@@ -88,4 +95,6 @@ export interface RollRun {
   withMaster<T>(fn: () => Promise<T>): Promise<T>
   /** after a transition: let the state file follow */
   progress(): void
+  /** end the run for a failure found outside the step that noticed it; `step` is the one at fault */
+  abort(f: StepFailure, step?: StepRecord): void
 }

@@ -17,6 +17,8 @@ export interface RestartFlags extends RawTargetFlags {
   notify?: string
   secretFile?: string
   acceptBareOk?: boolean
+  minReady?: string
+  waitMinReady?: boolean
   expectRelease?: string
   olderThan?: string
   rssAbove?: string
@@ -43,6 +45,8 @@ export function addRollOptions(cmd: Command): Command {
     .option('--notify <host:port>', `where to listen for readiness datagrams (env ROLLING_RESTART_NOTIFY; default ${DEFAULTS.notify})`)
     .option('--secret-file <file>', 'require datagrams signed with the key in this file (env ROLLING_RESTART_SECRET_FILE)')
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
+    .option('--min-ready <duration>', 'how long each new worker must stay up after its READY before the run may end (0: no window; every new worker is still watched until the end)', `${DEFAULTS.minReadyMs / 1000}s`)
+    .option('--wait-min-ready', 'start the next step only once the previous new worker has been up for --min-ready (slower; one worker fewer touched when a release dies after READY)')
     .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
     .option('--force', 'run even though the group is in error-resistance mode')
 }
@@ -69,6 +73,9 @@ export interface RestartPlan {
   /** the HMAC key, or null without --secret-file / ROLLING_RESTART_SECRET_FILE */
   secret: Buffer | null
   acceptBareOk: boolean
+  /** --min-ready, ms (0: none) */
+  minReadyMs: number
+  waitMinReady: boolean
 }
 
 /** Every flag checked before anything is looked up or touched. */
@@ -92,6 +99,8 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
     notify: notifyAddress(f.notify),
     secret: loadSecret(f.secretFile),
     acceptBareOk: f.acceptBareOk ?? false,
+    minReadyMs: f.minReady !== undefined ? parseWindow('--min-ready', f.minReady) : DEFAULTS.minReadyMs,
+    waitMinReady: f.waitMinReady ?? false,
     preflight:
       f.preflight === false
         ? null
@@ -101,4 +110,9 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
             timeoutMs: f.preflightTimeout !== undefined ? parseDuration('--preflight-timeout', f.preflightTimeout) : DEFAULTS.preflightTimeoutMs,
           },
   }
+}
+
+/** A duration that may be zero (`0`, `0s`): no window. */
+function parseWindow(flag: string, value: string): number {
+  return /^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$/i.test(value) ? 0 : parseDuration(flag, value)
 }

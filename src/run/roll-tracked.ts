@@ -57,6 +57,8 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       acceptBareOk: plan.acceptBareOk,
       checkRelease: r.checkRelease,
       surplusToRetire: r.surplus,
+      minReadyMs: plan.minReadyMs,
+      waitMinReady: plan.waitMinReady,
     },
     emit: (e) => {
       run.out.event(e)

@@ -5,6 +5,7 @@
 import type { ServerKind } from '../config.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
+import type { ExitEvidence } from './shared/master-log.js'
 
 export interface TargetOptions {
   group?: string | undefined
@@ -113,6 +114,9 @@ export interface ServerAdapter {
   /** How the group loads its application, for the preflight; null when the adapter cannot tell at all. */
   appSpec?(target: Target): AppSpec | null
 
-  /** Accept a readiness datagram's GROUP field for this target (null GROUP is accepted). */
+  /** Accept a readiness datagram's GROUP field for this target (null GROUP is accepted). Advisory: a mismatch is warned of. */
   groupMatches?(target: Target, r: Readiness): boolean
+
+  /** What the server's log says about how worker `pid` ended (a crash, or a recycle such as max-requests); null when it says nothing. */
+  exitEvidence?(target: Target, pid: number): ExitEvidence | null
 }

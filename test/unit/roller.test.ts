@@ -21,6 +21,10 @@ interface SimOptions {
   forge?: boolean
   /** `afterMs` after the first signal, the last original worker exits on its own (max-requests) and the master respawns it */
   recycle?: { afterMs: number; bootMs: number }
+  /** the n-th replacement dies this long after its READY (and the master respawns it), or lives on (null) */
+  diesAfterReadyMs?: (n: number) => number | null
+  /** what the server's log says about a dead worker */
+  evidence?: { kind: 'crashed' | 'recycled'; detail: string }
 }
 
 function simulation(o: SimOptions) {
@@ -42,6 +46,13 @@ function simulation(o: SimOptions) {
       if (!live.has(pid)) return
       inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
       if (counted) inFlight--
+      const dies = counted ? o.diesAfterReadyMs?.(n) : null
+      if (dies !== null && dies !== undefined) {
+        setTimeout(() => {
+          live.delete(pid)
+          spawn(bootMs, false)
+        }, dies)
+      }
     }, bootMs)
     return pid
   }
@@ -90,6 +101,7 @@ function simulation(o: SimOptions) {
     },
     resolve: () => null,
     workers: () => [...live.keys()].map(info),
+    exitEvidence: () => o.evidence ?? null,
     masterGoneHint: () => 'master gone',
     noReadyHint: () => 'no datagram',
     wrongReleaseHint: () => 'old code',
@@ -117,7 +129,16 @@ function simulation(o: SimOptions) {
 async function run(
   t: Tap.Test,
   sim: ReturnType<typeof simulation>,
-  opts: { batch: number; readyTimeoutMs?: number; strategy?: 'replace' | 'surge'; surplusToRetire?: number; drainTimeoutMs?: number; selected?: number },
+  opts: {
+    batch: number
+    readyTimeoutMs?: number
+    strategy?: 'replace' | 'surge'
+    surplusToRetire?: number
+    drainTimeoutMs?: number
+    selected?: number
+    minReadyMs?: number
+    waitMinReady?: boolean
+  },
 ) {
   const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
     '../../src/proc/procfs.js': sim.procfs,
@@ -141,6 +162,8 @@ async function run(
       pollIntervalMs: 2,
       acceptBareOk: false,
       surplusToRetire: opts.surplusToRetire ?? 0,
+      minReadyMs: opts.minReadyMs ?? 0,
+      waitMinReady: opts.waitMinReady ?? false,
     },
   })
   return { outcome, events }
@@ -285,4 +308,54 @@ t.test('an old worker that exited on its own before its turn: its respawn is tha
   t.equal(outcome.steps[2]?.newPid, sim.respawned(), 'step 3 took the respawn of its old worker')
   t.not(outcome.steps[1]?.newPid, sim.respawned(), 'step 2 did not')
   t.same(outcome.untouched, [])
+})
+
+t.test('a replacement that dies after READY stops the run at once: no further worker signalled, exit reason died-after-ready', async (t) => {
+  const sim = simulation({ workers: 4, bootMs: 40, diesAfterReadyMs: () => 15 })
+  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 100 })
+  t.equal(outcome.aborted?.reason, 'died-after-ready')
+  const first = outcome.steps[0]!
+  t.match(outcome.aborted?.message, new RegExp(`^new worker ${first.newPid} of Sim master 1 \\[g\\] sent READY and died \\d+ ms later: the new release does not stay up`))
+  t.equal(outcome.aborted?.newPid, first.newPid, 'the dead worker is named')
+  t.equal(outcome.aborted?.oldPid, sim.original[0], "with its step's old worker")
+  const abortAt = events.findIndex((e) => e.event === 'abort')
+  t.ok(events.every((e, i) => e.event !== 'signal' || i < abortAt), 'no signal after the death was seen')
+  t.same(sim.signalled, sim.original.slice(0, 2), 'the second step was in flight (no wait by default); the third never began')
+  t.same(outcome.steps.filter((s) => s.state === 'ready'), [], 'a dead replacement does not count as replaced')
+  t.same(outcome.untouched, sim.original.slice(2))
+})
+
+t.test('--wait-min-ready: the next step waits for the window, so the death is seen before a second worker is touched', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 15 })
+  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 80, waitMinReady: true })
+  t.equal(outcome.aborted?.reason, 'died-after-ready')
+  t.same(sim.signalled, sim.original.slice(0, 1))
+})
+
+t.test('--wait-min-ready on a healthy release: every step waits out its window, all replaced', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 10 })
+  const t0 = Date.now()
+  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 60, waitMinReady: true })
+  t.equal(outcome.ok, true)
+  t.ok(Date.now() - t0 >= 180, 'three windows, one after another')
+})
+
+t.test('the last replacement is watched for --min-ready before the run ends', async (t) => {
+  const dies = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30, evidence: { kind: 'crashed', detail: 'terminated by signal 9' } })
+  const r1 = await run(t, dies, { batch: 1, minReadyMs: 150 })
+  t.equal(r1.outcome.aborted?.reason, 'died-after-ready')
+  t.match(r1.outcome.aborted?.message, /died \d+ ms later \(Sim's log: terminated by signal 9\)/, 'how it died, from the server log')
+  t.ok(r1.events.some((e) => e.event === 'settling'))
+  const noWindow = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30 })
+  const r2 = await run(t, noWindow, { batch: 1, minReadyMs: 0 })
+  t.equal(r2.outcome.ok, true, 'with --min-ready 0 the run ends at the last READY: the window is what catches the last one')
+})
+
+t.test('a replacement the server recycled on purpose (its log says max-requests) is no failure', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 30, evidence: { kind: 'recycled', detail: 'restarted after max_requests' } })
+  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 60 })
+  t.equal(outcome.ok, true, outcome.aborted?.message ?? '')
+  t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 3)
+  t.ok(events.some((e) => e.event === 'worker-gone' && /max_requests/.test(e.detail)))
+  t.ok(outcome.steps.every((s) => (s.newStartTicks as number) >= (s.signalTick as number)), "no step took a recycled worker's respawn")
 })
