@@ -45,12 +45,18 @@ export function recycledAfterReady(evidence: ExitEvidence | null): boolean {
 
 /** `new worker 5160 of M sent READY and died 0.31 s later (Gunicorn's log: terminated by signal 9)`, and what that means. */
 export function diedAfterReadyMessage(pid: number, description: string, later: string, evidence: ExitEvidence | null, server: string): string {
-  const how = evidence ? ` (${server}'s log: ${evidence.detail})` : ''
   return (
-    `new worker ${pid} of ${description} sent READY and died ${later} later${how}: the new release does not stay up. ` +
+    `new worker ${pid} of ${description} sent READY and died ${later} later${how(evidence, server)}: the new release does not stay up. ` +
     'No further worker was signalled'
   )
 }
+
+/** The same message once the server's log has said how the worker died (a master logs the exit when it reaps, just after /proc shows it gone). */
+export function withExitEvidence(message: string, evidence: ExitEvidence, server: string): string {
+  return message.includes("'s log: ") ? message : message.replace(/ later: /, ` later${how(evidence, server)}: `)
+}
+
+const how = (evidence: ExitEvidence | null, server: string) => (evidence ? ` (${server}'s log: ${evidence.detail})` : '')
 
 /** The walk is over when nothing runs and nothing more may start. */
 export function walkDone(r: RollRecords, batch: number): boolean {

@@ -16,7 +16,7 @@
 import { bootTick } from '../proc/boot-clock.js'
 import { isAlive, isSameProcess, readStat, signal, sleep } from '../proc/procfs.js'
 import { asFailure, StepFailure } from './failure.js'
-import { nextStep, walkDone, type SettleGate } from './policy.js'
+import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
 import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
@@ -24,6 +24,9 @@ import { ensureMaster } from './watch.js'
 import type { ProcSeam, RollInput, RollOptions, RollOutcome, RollRun } from './types.js'
 
 export type { Aborted, AbortReason, RollInput, RollOptions, RollOutcome } from './types.js'
+
+/** How long to wait for the server's log to say how a replacement that died after READY ended. */
+const EVIDENCE_WAIT_MS = 1_000
 
 export async function roll(input: RollInput): Promise<RollOutcome> {
   return new Roller(input).run()
@@ -59,6 +62,7 @@ class Roller implements RollRun {
     } finally {
       this.input.interrupt?.removeEventListener('abort', onInterrupt)
     }
+    await this.explainDeath()
     const { steps, aborted, surplus } = this.records
     const durationMs = Date.now() - this.started
     const outcome: RollOutcome = { ok: aborted === null, steps, aborted, untouched: this.untouched(), surplus, durationMs }
@@ -117,6 +121,23 @@ class Roller implements RollRun {
       await this.proc.sleep(pollIntervalMs)
     }
     ensureMaster(this)
+  }
+
+  /** A replacement died after READY: give the server a moment to log how (it does when it reaps), for the message. */
+  private async explainDeath(): Promise<void> {
+    const a = this.records.aborted
+    const { adapter, target } = this.input
+    if (a?.reason !== 'died-after-ready' || a.newPid === null || !adapter.exitEvidence) return
+    const deadline = Date.now() + EVIDENCE_WAIT_MS
+    while (true) {
+      const evidence = adapter.exitEvidence(target, a.newPid)
+      if (evidence?.kind === 'crashed') {
+        a.message = withExitEvidence(a.message, evidence, adapter.label)
+        return
+      }
+      if (Date.now() > deadline) return
+      await this.proc.sleep(this.opts.pollIntervalMs)
+    }
   }
 
   private async runStep(step: StepRecord): Promise<void> {
