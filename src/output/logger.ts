@@ -78,7 +78,7 @@ export function describe(e: RollEvent): string {
     case 'group-mismatch':
       return `warning: ${e.detail}`
     case 'ready':
-      return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.release ? ` (release ${e.release})` : '')
+      return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.preload ? ' (recycled, code unchanged)' : e.release ? ` (release ${e.release})` : '')
     case 'settling':
       return `waiting ${formatMs(e.ms)} more: ${e.pids.join(', ')} must stay up for --min-ready after READY`
     case 'retired':

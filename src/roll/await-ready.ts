@@ -79,9 +79,13 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: Arrival
   if (v.kind === 'full') {
     step.release = v.release
     step.bootMs = v.bootMs
+    step.preload = v.preload
   }
-  const refused = refusal(verdictOn(v, run.opts.checkRelease), newPid, target.description, () => adapter.wrongReleaseHint(target))
+  const verdict = verdictOn(v, run.opts.checkRelease, run.opts.recycle)
+  const refused = refusal(verdict, newPid, target.description, () => adapter.wrongReleaseHint(target))
   if (refused) throw new StepFailure(refused.reason, refused.message, newPid)
+  // --recycle: it runs the master's code; what is on disk (RELEASE, ROOT) says nothing about it
+  if (verdict.verdict === 'recycled') step.release = null
   step.readyAt = a.at
   emit({
     event: 'ready',
@@ -94,6 +98,7 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: Arrival
     release: step.release,
     bootMs: step.bootMs,
     startTicks: step.newStartTicks,
+    preload: step.preload,
     app: v.kind === 'full' ? v.app : null,
   })
 }

@@ -40,6 +40,8 @@ export type RollEvent =
       bootMs: number | null
       /** the new worker's /proc start tick: with the step's signal tick, proof it was forked after the signal */
       startTicks?: number | null
+      /** --recycle: it reported PRELOAD=1 and runs the master's code (release is null) */
+      preload?: boolean
       /** the app spec the new worker reported (APP), for the next preflight */
       app?: string | null
     }

@@ -131,17 +131,24 @@ export function whyDrop(v: Readiness | BareStatus, r: RollRecords, ctx: ArrivalC
 
 export type Verdict =
   | { verdict: 'ready' }
+  /** --recycle: PRELOAD=1 accepted; it runs the master's code, unchanged, and no release is claimed for it */
+  | { verdict: 'recycled' }
   /** READY=0, or a status line that is not 2xx */
   | { verdict: 'not-ready'; status: string | null }
-  /** PRELOAD=1 while a release is expected: it runs the code its master imported, whatever is on disk */
+  /** PRELOAD=1 (without --recycle): it runs the code its master imported, whatever is on disk */
   | { verdict: 'preloaded'; release: string | null }
   | { verdict: 'wrong-release'; why: string }
 
-/** What a claimed readiness says. The release is checked only on full datagrams, and only when a check is given. */
-export function verdictOn(v: Readiness | BareStatus, checkRelease?: ((r: Readiness) => string | null) | undefined): Verdict {
+/**
+ * What a claimed readiness says. PRELOAD=1 fails the step (a restart of a preloading master brings
+ * no new code), unless --recycle asked for exactly that. The release is checked only on full
+ * datagrams, and only when a check is given.
+ */
+export function verdictOn(v: Readiness | BareStatus, checkRelease?: ((r: Readiness) => string | null) | undefined, recycle = false): Verdict {
   if (!isReady(v)) return { verdict: 'not-ready', status: v.status }
-  if (v.kind === 'bare' || !checkRelease) return { verdict: 'ready' }
-  if (v.preload) return { verdict: 'preloaded', release: v.release }
+  if (v.kind === 'bare') return { verdict: 'ready' }
+  if (v.preload) return recycle ? { verdict: 'recycled' } : { verdict: 'preloaded', release: v.release }
+  if (!checkRelease) return { verdict: 'ready' }
   const why = checkRelease(v)
   return why ? { verdict: 'wrong-release', why } : { verdict: 'ready' }
 }
@@ -160,6 +167,7 @@ export function refusal(
 ): Refusal | null {
   switch (verdict.verdict) {
     case 'ready':
+    case 'recycled':
       return null
     case 'not-ready':
       return {
@@ -173,7 +181,8 @@ export function refusal(
         reason: 'wrong-release',
         message:
           `new worker ${newPid} reported PRELOAD=1: it was forked from a master that preloaded the app (preload_app), so it runs the code the master ` +
-          `imported when it started, whatever RELEASE=${verdict.release ?? '(none)'} on disk says. Likely cause: ${hint()}`,
+          `imported when it started, whatever RELEASE=${verdict.release ?? '(none)'} on disk says. A restart of its workers brings no new code: ` +
+          `pass --recycle to recycle them anyway (memory; code unchanged), or restart the master for new code. Likely cause: ${hint()}`,
       }
     case 'wrong-release':
       return { reason: 'wrong-release', message: `new worker ${newPid} ${verdict.why}. Likely cause: ${hint()}` }

@@ -36,6 +36,8 @@ export interface StepRecord {
   adopted: boolean
   /** the accepted replacement ended on purpose afterwards (the server's log says: max-requests), when it did */
   recycledAt: number | null
+  /** the replacement reported PRELOAD=1, so it runs the master's code (with --recycle it is accepted, with no release recorded) */
+  preload: boolean
 }
 
 export function newStep(index: number, oldPid: number | null): StepRecord {
@@ -58,6 +60,7 @@ export function newStep(index: number, oldPid: number | null): StepRecord {
     newStartTicks: null,
     adopted: false,
     recycledAt: null,
+    preload: false,
   }
 }
 

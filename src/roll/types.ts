@@ -29,6 +29,8 @@ export interface RollOptions {
   minReadyMs: number
   /** --wait-min-ready: start a step only once every accepted replacement has been up for minReadyMs */
   waitMinReady: boolean
+  /** --recycle: a replacement that reports PRELOAD=1 (the master's code) is accepted, with no release claimed for it */
+  recycle?: boolean | undefined
 }
 
 export interface Aborted {

@@ -19,6 +19,7 @@ export interface RestartFlags extends RawTargetFlags {
   acceptBareOk?: boolean
   minReady?: string
   waitMinReady?: boolean
+  recycle?: boolean
   expectRelease?: string
   olderThan?: string
   rssAbove?: string
@@ -51,6 +52,14 @@ export function addRollOptions(cmd: Command): Command {
     .option('--force', 'run even though the group is in error-resistance mode')
 }
 
+/** restart only: recycling a preloading master's workers. */
+export function addRecycleOption(cmd: Command): Command {
+  return cmd.option(
+    '--recycle',
+    "recycle the workers (memory) although the master preloads the app: each new worker runs the master's code, unchanged, and no release is claimed for it",
+  )
+}
+
 export function addPreflightOptions(cmd: Command): Command {
   return cmd
     .option('--no-preflight', 'do not load the app in a throwaway interpreter before touching the first worker')
@@ -76,12 +85,19 @@ export interface RestartPlan {
   /** --min-ready, ms (0: none) */
   minReadyMs: number
   waitMinReady: boolean
+  /** --recycle (restart only): workers of a preloading master are recycled, their code unchanged */
+  recycle: boolean
 }
 
 /** Every flag checked before anything is looked up or touched. */
 export function parseRestartFlags(f: RestartFlags): RestartPlan {
   const strategy = parseChoice('--strategy', f.strategy ?? DEFAULTS.strategy, STRATEGIES)
   const batch = parsePositiveInt('--batch', f.batch ?? String(DEFAULTS.batch), { min: 1, max: 64 })
+  if (f.recycle && f.expectRelease !== undefined) {
+    throw new UsageError(
+      `--recycle says the code does not change (the workers fork a master that preloaded the app), and --expect-release ${f.expectRelease} expects new code: use one or the other`,
+    )
+  }
   if (f.acceptBareOk && batch > 1) {
     throw new UsageError('--accept-bare-ok needs --batch 1: a bare "200 OK" carries no pid, so with several workers in flight it cannot be told apart')
   }
@@ -101,6 +117,7 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
     acceptBareOk: f.acceptBareOk ?? false,
     minReadyMs: f.minReady !== undefined ? parseWindow('--min-ready', f.minReady) : DEFAULTS.minReadyMs,
     waitMinReady: f.waitMinReady ?? false,
+    recycle: f.recycle ?? false,
     preflight:
       f.preflight === false
         ? null

@@ -14,12 +14,17 @@ import { recordErrorResistance, recordOutcome } from '../state/record-outcome.js
 import { printJson } from '../commands/common.js'
 import type { Chosen, GroupRun, GroupRunSteps, LockedRun } from './group-run.js'
 import { preflightFailed, preflightStep } from './preflight-step.js'
+import { refusePreloadedRestart } from './preload-guard.js'
 import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
 import { rollTracked } from './roll-tracked.js'
 
 export const restartSteps: GroupRunSteps<Hazard[]> = {
-  prepare: (run) => warnHazards(run),
+  prepare: (run) => {
+    const hazards = warnHazards(run)
+    refusePreloadedRestart(run.plan, hazards, run.prior, run.resolved.target)
+    return hazards
+  },
   choose: chooseWorkers,
   body: restartBody,
 }
@@ -92,7 +97,10 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
   report.errorResistance = !outcome.ok && !interrupted
 
   if (outcome.ok) {
-    report.message = `${replaced.length} of ${run.workers.length} workers of ${target.description} replaced in ${formatMs(outcome.durationMs)}`
+    const recycled = outcome.steps.filter((s) => s.preload).length
+    report.message =
+      `${replaced.length} of ${run.workers.length} workers of ${target.description} ${recycled ? 'recycled' : 'replaced'} in ${formatMs(outcome.durationMs)}` +
+      (recycled ? `: recycled, code unchanged (${recycled} reported PRELOAD=1: they run the master's code)` : '')
   } else if (interrupted) {
     report.message = `interrupted after ${replaced.length} of ${outcome.steps.length} workers; the group is not in error-resistance mode`
   } else {

@@ -118,20 +118,24 @@ t.test('a timed-out step lists what it ignored, else the server hint', async (t)
 
 t.test('readiness verdicts', async (t) => {
   const expect = (r: Readiness) => (r.release === 'r2' ? null : `runs release ${r.release ?? '(none)'}, not r2`)
-  const cases: Array<{ name: string; v: Readiness | BareStatus; check?: typeof expect; verdict: Verdict }> = [
+  const cases: Array<{ name: string; v: Readiness | BareStatus; check?: typeof expect; recycle?: boolean; verdict: Verdict }> = [
     { name: 'READY=1, 200', v: full(12), check: expect, verdict: { verdict: 'ready' } },
     { name: 'READY=1 without a status line', v: full(12, { status: null, statusCode: null }), verdict: { verdict: 'ready' } },
     { name: 'READY=0', v: full(12, { ready: false, status: '503 Unavailable', statusCode: 503 }), verdict: { verdict: 'not-ready', status: '503 Unavailable' } },
     { name: 'READY=0 without a status line', v: full(12, { ready: false, status: null, statusCode: null }), verdict: { verdict: 'not-ready', status: null } },
     { name: 'READY=1 but a non-2xx status', v: full(12, { status: '500 Internal Server Error', statusCode: 500 }), check: expect, verdict: { verdict: 'not-ready', status: '500 Internal Server Error' } },
     { name: 'PRELOAD=1 with a release expected', v: full(12, { preload: true }), check: expect, verdict: { verdict: 'preloaded', release: 'r2' } },
-    { name: 'PRELOAD=1, no release expected', v: full(12, { preload: true }), verdict: { verdict: 'ready' } },
+    // issue 10: PRELOAD=1 fails the step even with no release expected (it used to be accepted), unless --recycle
+    { name: 'PRELOAD=1, no release expected', v: full(12, { preload: true }), verdict: { verdict: 'preloaded', release: 'r2' } },
+    { name: 'PRELOAD=1 with --recycle', v: full(12, { preload: true }), recycle: true, verdict: { verdict: 'recycled' } },
+    { name: 'PRELOAD=1 with --recycle, READY=0 still fails', v: full(12, { preload: true, ready: false, status: '503 X', statusCode: 503 }), recycle: true, verdict: { verdict: 'not-ready', status: '503 X' } },
+    { name: '--recycle on a worker that does not preload: an ordinary ready', v: full(12), recycle: true, verdict: { verdict: 'ready' } },
     { name: 'wrong release', v: full(12, { release: 'r1' }), check: expect, verdict: { verdict: 'wrong-release', why: 'runs release r1, not r2' } },
     { name: 'wrong release, no release expected', v: full(12, { release: 'r1' }), verdict: { verdict: 'ready' } },
     { name: 'bare OK', v: bare(200), check: expect, verdict: { verdict: 'ready' } },
     { name: 'bare non-2xx', v: bare(503), verdict: { verdict: 'not-ready', status: '503 X' } },
   ]
-  for (const c of cases) t.same(verdictOn(c.v, c.check), c.verdict, c.name)
+  for (const c of cases) t.same(verdictOn(c.v, c.check, c.recycle), c.verdict, c.name)
 })
 
 t.test('refusals in words: reason, message, and the server hint only when it helps', async (t) => {
@@ -141,6 +145,7 @@ t.test('refusals in words: reason, message, and the server hint only when it hel
     return 'preload_app is on'
   }
   t.equal(refusal({ verdict: 'ready' }, 12, 'Sim master 1 [g]', hint), null)
+  t.equal(refusal({ verdict: 'recycled' }, 12, 'Sim master 1 [g]', hint), null)
   t.same(refusal({ verdict: 'not-ready', status: '503 Unavailable' }, 12, 'Sim master 1 [g]', hint), {
     reason: 'not-ready',
     message:
@@ -152,7 +157,8 @@ t.test('refusals in words: reason, message, and the server hint only when it hel
     reason: 'wrong-release',
     message:
       'new worker 12 reported PRELOAD=1: it was forked from a master that preloaded the app (preload_app), so it runs the code the master ' +
-      'imported when it started, whatever RELEASE=(none) on disk says. Likely cause: preload_app is on',
+      'imported when it started, whatever RELEASE=(none) on disk says. A restart of its workers brings no new code: ' +
+      'pass --recycle to recycle them anyway (memory; code unchanged), or restart the master for new code. Likely cause: preload_app is on',
   })
   t.same(refusal({ verdict: 'wrong-release', why: 'runs release r1, not r2' }, 12, 'M', hint), {
     reason: 'wrong-release',
