@@ -5,6 +5,7 @@
 import type { ProcInfo } from '../proc/procfs.js'
 import { notice } from './attribution.js'
 import { isWatched } from './records.js'
+import { checkReload } from './reload-watch.js'
 import type { RollRun } from './types.js'
 
 export function observe(run: RollRun): ProcInfo[] {
@@ -16,5 +17,6 @@ export function observe(run: RollRun): ProcInfo[] {
   for (const { spawn, cause } of noticed.credited) {
     emit({ event: 'credited', pid: spawn.pid, startTicks: spawn.startTicks, step: cause.kind === 'step' ? cause.step : null, respawnOf: cause.kind === 'exit' ? cause.pid : null })
   }
+  checkReload(run, workers.length)
   return workers
 }

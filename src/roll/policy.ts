@@ -34,6 +34,26 @@ export function stopsInFlight(reason: AbortReason): boolean {
   return reason === 'interrupted' || reason === 'died-after-ready' || reason === 'master-reloaded'
 }
 
+/** Reasons that leave the group as it was, not in error-resistance mode: the release is not at fault. */
+export function entersErrorResistance(reason: string | undefined): boolean {
+  return reason !== 'interrupted' && reason !== 'master-reloaded'
+}
+
+/**
+ * Why `live` workers now mean the master started a new set on its own (Gunicorn's HUP forks N new
+ * workers before it stops the old ones): more than it keeps, plus the ones this run's surge asked
+ * for. null when the count is as it should be. The first look sets what it keeps.
+ */
+export function reloadedByCount(r: RollRecords, live: number): string | null {
+  if (!r.looked) {
+    r.looked = true
+    r.baseline = Math.max(r.baseline, live)
+  }
+  const allowed = r.baseline + Math.max(0, r.surplus)
+  if (live <= allowed) return null
+  return `it runs ${live} workers, more than the ${r.baseline} it keeps${r.surplus > 0 ? ` plus ${r.surplus} this run asked for` : ''}: it started a new set of workers on its own`
+}
+
 /**
  * An accepted replacement is gone. Recycled: the server's log says it ended on purpose (its
  * max-requests), and the master respawns it. Anything else, a crash or no word at all, is the

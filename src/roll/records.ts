@@ -120,6 +120,9 @@ export interface RollRecords {
   retiring: number
   /** old workers the master retired on our TTOU */
   readonly retired: number[]
+  /** how many workers the master keeps: the workers at the start, or at the run's first look if more (one was starting) */
+  baseline: number
+  looked: boolean
   /** the first failure: once set, no further step starts */
   aborted: Aborted | null
   /** surge: workers above the configured count this run added (TTIN) and did not take back (TTOU) */
@@ -136,6 +139,8 @@ export function newRecords(oldPids: readonly number[], selected: readonly number
     present: oldPids,
     retiring: 0,
     retired: [],
+    baseline: oldPids.length,
+    looked: false,
     aborted: null,
     surplus: 0,
   }

@@ -21,6 +21,7 @@ import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
 import { ensureMaster } from './watch.js'
+import type { LogMark } from '../servers/shared/master-log.js'
 import type { ProcSeam, RollInput, RollOptions, RollOutcome, RollRun } from './types.js'
 
 export type { Aborted, AbortReason, RollInput, RollOptions, RollOutcome } from './types.js'
@@ -38,6 +39,7 @@ class Roller implements RollRun {
   /** the one place the steps' process-table calls come from */
   readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep, bootTick }
   readonly records: RollRecords
+  readonly logMark: LogMark | null
   private masterQueue: Promise<unknown> = Promise.resolve()
 
   constructor(readonly input: RollInput) {
@@ -46,6 +48,7 @@ class Roller implements RollRun {
       input.workers.map((w) => w.pid),
       input.selected.map((w) => w.pid),
     )
+    this.logMark = input.adapter.logMark?.(input.target) ?? null
   }
 
   async run(): Promise<RollOutcome> {

@@ -8,6 +8,7 @@ import type * as procfs from '../proc/procfs.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
 import type { ReadinessListener } from '../readiness/listener.js'
+import type { LogMark } from '../servers/shared/master-log.js'
 import type { ServerAdapter, Target } from '../servers/types.js'
 import type { Emit } from './events.js'
 import type { StepFailure } from './failure.js'
@@ -93,6 +94,8 @@ export interface RollRun {
   readonly proc: ProcSeam
   readonly opts: RollOptions
   readonly records: RollRecords
+  /** where the master's log ended when the run started (the adapter's logMark), read as the run goes; null without a readable log */
+  readonly logMark: LogMark | null
   /** one master signal at a time, each verified before the next (Gunicorn drops queued signals) */
   withMaster<T>(fn: () => Promise<T>): Promise<T>
   /** after a transition: let the state file follow */

@@ -7,11 +7,13 @@ import { StepFailure } from './failure.js'
 import { stopsInFlight } from './policy.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
+import { checkReload } from './reload-watch.js'
 import { watchAccepted } from './watch-accepted.js'
 
 /**
  * Throw when the master exited (or was replaced under its pid), when the run was stopped for good
- * (interrupted, a replacement died after READY...), or when an accepted replacement is gone.
+ * (interrupted, a replacement died after READY...), when the master reloads its workers on its
+ * own, or when an accepted replacement is gone.
  */
 export function ensureMaster(run: RollRun): void {
   const { target, adapter } = run.input
@@ -20,6 +22,8 @@ export function ensureMaster(run: RollRun): void {
   }
   const aborted = run.records.aborted
   if (aborted && stopsInFlight(aborted.reason)) throw new StepFailure(aborted.reason, aborted.message)
+  // a reload first: under HUP the master stops the accepted replacements too, which is no crash of theirs
+  checkReload(run)
   watchAccepted(run)
 }
 

@@ -90,11 +90,12 @@ async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> 
 function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport | null): ExitCode {
   const { target } = run.resolved
   const interrupted = outcome.aborted?.reason === 'interrupted'
+  const reloaded = outcome.aborted?.reason === 'master-reloaded'
   const replaced = recordOutcome(run.dir, run.resolved, outcome)
   const report = baseReport(run, outcome.steps.map((s) => s.oldPid ?? 0))
   report.preflight = preflight
   fillFromOutcome(report, outcome)
-  report.errorResistance = !outcome.ok && !interrupted
+  report.errorResistance = !outcome.ok && !interrupted && !reloaded
 
   if (outcome.ok) {
     const recycled = outcome.steps.filter((s) => s.preload).length
@@ -103,6 +104,8 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
       (recycled ? `: recycled, code unchanged (${recycled} reported PRELOAD=1: they run the master's code)` : '')
   } else if (interrupted) {
     report.message = `interrupted after ${replaced.length} of ${outcome.steps.length} workers; the group is not in error-resistance mode`
+  } else if (reloaded) {
+    report.message = reloadedMessage(outcome, replaced.length)
   } else {
     const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
     report.message =
@@ -113,5 +116,14 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
   }
   publish(run, report, outcome.ok ? 'info' : 'error', !outcome.ok)
   if (outcome.ok) return EXIT.OK
-  return interrupted ? EXIT.INTERRUPTED : EXIT.ABORTED
+  return interrupted ? EXIT.INTERRUPTED : reloaded ? EXIT.RELOADED : EXIT.ABORTED
+}
+
+/** The master reloaded on its own: never a clean roll, not the release's fault either. */
+function reloadedMessage(outcome: RollOutcome, replaced: number): string {
+  const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
+  return (
+    `${a.message}. ${replaced} of ${outcome.steps.length} workers were replaced by this run before that; what the master started on its own ` +
+    'was not checked by it. This is not a failure of the release: the group is not in error-resistance mode. Run again to roll what is left'
+  )
 }

@@ -1,7 +1,7 @@
 // The roll's policy as tables of cases over plain records: no processes, no sockets, no clock.
 import t from 'tap'
 import type { BareStatus, Readiness } from '../../src/readiness/protocol.js'
-import { groupMismatch, nextStep, readyTimeoutMessage, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
+import { entersErrorResistance, groupMismatch, nextStep, reloadedByCount, stopsInFlight, readyTimeoutMessage, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
 import { newRecords, type RollRecords, type StepState } from '../../src/roll/records.js'
 
 /** Records for old workers 10, 20, 30, 40, one step each; `states` sets the steps' states (started unless pending-unstarted). */
@@ -165,4 +165,30 @@ t.test('refusals in words: reason, message, and the server hint only when it hel
     message: 'new worker 12 runs release r1, not r2. Likely cause: preload_app is on',
   })
   t.equal(asked, 2)
+})
+
+t.test('which failures stop everything, which enter error-resistance mode', async (t) => {
+  const cases: Array<[string, boolean, boolean]> = [
+    // reason, stops the steps in flight too, enters error-resistance mode
+    ['not-ready', false, true],
+    ['ready-timeout', false, true],
+    ['died-after-ready', true, true],
+    ['interrupted', true, false],
+    ['master-reloaded', true, false],
+    ['master-gone', false, true],
+  ]
+  for (const [reason, stops, er] of cases) {
+    t.equal(stopsInFlight(reason as never), stops, `${reason}: stops in flight`)
+    t.equal(entersErrorResistance(reason), er, `${reason}: error-resistance mode`)
+  }
+})
+
+t.test('a reload by the count: more workers than the master keeps, plus what a surge asked for', async (t) => {
+  const r = records(['awaiting-ready', 'unstarted'])
+  t.equal(reloadedByCount(r, 5), null, 'the first look sets what the master keeps (a worker was starting when the run listed them)')
+  t.equal(r.baseline, 5)
+  t.equal(reloadedByCount(r, 4), null, 'fewer while one is replaced')
+  r.surplus = 1
+  t.equal(reloadedByCount(r, 6), null, 'a surge step asked for one more')
+  t.equal(reloadedByCount(r, 8), 'it runs 8 workers, more than the 5 it keeps plus 1 this run asked for: it started a new set of workers on its own')
 })

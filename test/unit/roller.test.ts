@@ -25,6 +25,8 @@ interface SimOptions {
   diesAfterReadyMs?: (n: number) => number | null
   /** what the server's log says about a dead worker */
   evidence?: { kind: 'crashed' | 'recycled'; detail: string }
+  /** `afterMs` after the first READY, the master reloads: N new workers, and `overlapMs` later every other worker stops; `logged`: its log says so */
+  reload?: { afterMs: number; overlapMs: number; logged: boolean }
 }
 
 function simulation(o: SimOptions) {
@@ -46,6 +48,7 @@ function simulation(o: SimOptions) {
       if (!live.has(pid)) return
       inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
       if (counted) inFlight--
+      if (o.reload && n === 1) setTimeout(reloadAll, o.reload.afterMs)
       const dies = counted ? o.diesAfterReadyMs?.(n) : null
       if (dies !== null && dies !== undefined) {
         setTimeout(() => {
@@ -57,6 +60,13 @@ function simulation(o: SimOptions) {
     return pid
   }
   let respawned: number | null = null
+  let reloaded = false
+  const reloadAll = () => {
+    reloaded = true
+    const before = [...live.keys()]
+    for (let i = 0; i < o.workers; i++) spawn(1000, false)
+    setTimeout(() => before.forEach((p) => live.delete(p)), o.reload?.overlapMs ?? 0)
+  }
   for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
   const original = [...live.keys()]
   const procfs = {
@@ -102,6 +112,8 @@ function simulation(o: SimOptions) {
     resolve: () => null,
     workers: () => [...live.keys()].map(info),
     exitEvidence: () => o.evidence ?? null,
+    logMark: () => ({ path: 'sim.log', offset: 0 }),
+    reloadSince: () => (reloaded && o.reload?.logged ? '[INFO] Handling signal: hup' : null),
     masterGoneHint: () => 'master gone',
     noReadyHint: () => 'no datagram',
     wrongReleaseHint: () => 'old code',
@@ -358,4 +370,17 @@ t.test('a replacement the server recycled on purpose (its log says max-requests)
   t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 3)
   t.ok(events.some((e) => e.event === 'worker-gone' && /max_requests/.test(e.detail)))
   t.ok(outcome.steps.every((s) => (s.newStartTicks as number) >= (s.signalTick as number)), "no step took a recycled worker's respawn")
+})
+
+t.test('a reload under our feet (the master starts a new set of workers): stopped, master-reloaded, never a clean roll', async (t) => {
+  const byCount = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 40, logged: false } })
+  const a = await run(t, byCount, { batch: 1 })
+  t.equal(a.outcome.aborted?.reason, 'master-reloaded')
+  t.match(a.outcome.aborted?.message, /^Sim master 1 \[g\] replaced its workers on its own during the run \(it runs \d+ workers, more than the 3 it keeps: it started a new set of workers on its own\)\. Stopped after \d of 3 steps; no further worker was touched$/)
+  t.ok(byCount.signalled.length <= 2, 'no worker signalled after it was seen')
+
+  const byLog = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 0, logged: true } })
+  const b = await run(t, byLog, { batch: 1, minReadyMs: 100 })
+  t.equal(b.outcome.aborted?.reason, 'master-reloaded', 'seen in the log before the stopped replacement counts as a death')
+  t.match(b.outcome.aborted?.message, /\(Sim's log: "\[INFO\] Handling signal: hup"\)/)
 })

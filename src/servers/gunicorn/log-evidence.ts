@@ -13,3 +13,10 @@ export const GUNICORN_EXIT_RULES: readonly EvidenceRule[] = [
   { pattern: 'Worker \\(pid:$PID\\) was sent (SIG\\w+)', kind: 'crashed', detail: 'killed by the master with $1' },
   { pattern: 'WORKER TIMEOUT \\(pid:$PID\\)', kind: 'crashed', detail: 'killed by the master after --timeout (WORKER TIMEOUT)' },
 ]
+
+/**
+ * The arbiter logs every signal it handles (`Handling signal: hup`). HUP reloads: N new workers,
+ * then the old ones are stopped. USR2 starts a new master; WINCH (daemonized) stops the workers.
+ * TTIN and TTOU, which a surge sends, are not reloads.
+ */
+export const GUNICORN_RELOAD: readonly RegExp[] = [/\[INFO\] Handling signal: (hup|usr2|winch)\b/]

@@ -11,3 +11,6 @@ export const UWSGI_EXIT_RULES: readonly EvidenceRule[] = [
   { pattern: 'DAMN ! worker \\d+ \\(pid: $PID\\) MISTERIOUSLY killed by signal (\\d+)', kind: 'crashed', detail: 'killed by signal $1' },
   { pattern: 'DAMN ! worker \\d+ \\(pid: $PID\\) died :\\(', kind: 'crashed', detail: 'died (uWSGI: DAMN ! worker died)' },
 ]
+
+/** The master reloading every worker: SIGHUP to it, a chain reload, a binary reload (core/master.c). */
+export const UWSGI_RELOAD: readonly RegExp[] = [/\.\.\.gracefully killing workers\.\.\./, /chain reload starting/, /binary reloading uWSGI/]

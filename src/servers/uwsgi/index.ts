@@ -13,11 +13,11 @@
  */
 import { readSignalMasks, type ProcInfo } from '../../proc/procfs.js'
 import type { Readiness } from '../../readiness/protocol.js'
-import { logExitEvidence } from '../shared/master-log.js'
+import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
 import { notFoundHint, resolve } from './find-master.js'
-import { UWSGI_EXIT_RULES } from './exit-evidence.js'
+import { UWSGI_EXIT_RULES, UWSGI_RELOAD } from './exit-evidence.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
@@ -63,4 +63,6 @@ export const uwsgi: ServerAdapter = {
     return r.group === (procname ?? target.group)
   },
   exitEvidence: (target, pid) => logExitEvidence(target, pid, UWSGI_EXIT_RULES),
+  logMark: markLog,
+  reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), UWSGI_RELOAD),
 }
