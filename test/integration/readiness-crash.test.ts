@@ -2,21 +2,15 @@
 // runs, each on a fresh Gunicorn (Debian's 20.1): exit 4 every time, no worker signalled after the
 // first death, and the message names the dead worker (and how it died, from Gunicorn's log).
 import t from 'tap'
-import { swapApp } from '../helpers/apps.js'
-import { runCli } from '../helpers/cli.js'
 import { isAlive } from '../helpers/procs.js'
-import { events, gunicornGroup, ofKind, type Report } from './readiness-shared.js'
+import { events, gunicornGroup, ofKind, rollRelease } from './readiness-shared.js'
 
 const RUNS = 5
 
 for (let i = 1; i <= RUNS; i++) {
   t.test(`run ${i} of ${RUNS}: new workers that die 0.3 s after READY stop the roll, exit 4`, async (t) => {
-    const { appDir, server, flags } = await gunicornGroup(t, { name: `crash-after-ready-${i}`, workers: 3 })
-    const original = server.workerPids()
-    swapApp(appDir, 'crash_after_ready', { revision: 'bad' })
-    const run = await runCli(flags)
+    const { original, run, report } = await rollRelease(await gunicornGroup(t, { name: `crash-after-ready-${i}`, workers: 3 }), 'crash_after_ready', 'bad')
     t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-2000) })
-    const report = run.json as Report
     t.equal(report.aborted?.reason, 'died-after-ready')
     t.equal(report.errorResistance, true)
     const m = /^new worker (\d+) of Gunicorn master \d+ \[[^\]]+\] sent READY and died ([\d.]+ m?s) later \(Gunicorn's log: terminated by signal 9\)/.exec(report.aborted?.message ?? '')

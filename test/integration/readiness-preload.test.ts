@@ -2,20 +2,16 @@
 // code. A plain restart fails its first step on PRELOAD=1 (or, once the tool knows, is refused
 // before touching anything); --recycle rolls it and says the code is unchanged.
 import t from 'tap'
-import { swapApp } from '../helpers/apps.js'
 import { runCli } from '../helpers/cli.js'
 import { isAlive } from '../helpers/procs.js'
-import { gunicornGroup, type Report } from './readiness-shared.js'
+import { gunicornGroup, rollRelease, type Report } from './readiness-shared.js'
 
 t.test('a preloading master: fail on PRELOAD=1, then refused up front, --recycle says code unchanged', async (t) => {
-  const { appDir, server, flags, stateDir } = await gunicornGroup(t, { name: 'preloaded', workers: 2, preload: true, env: { BOOT_DELAY: '0.3' } })
-  const original = server.workerPids()
-  swapApp(appDir, 'good', { revision: 'r2' })
-
+  const g = await gunicornGroup(t, { name: 'preloaded', workers: 2, preload: true, env: { BOOT_DELAY: '0.3' } })
+  const { server, flags, stateDir } = g
   // 1. nothing tells the tool yet (the title hides the command line): the first new worker says PRELOAD=1
-  const plain = await runCli(flags)
+  const { original, run: plain, report } = await rollRelease(g, 'good', 'r2')
   t.equal(plain.code, 4, 'exit 4, not 0', { stderr: plain.stderr.slice(-2000) })
-  const report = plain.json as Report
   t.equal(report.aborted?.reason, 'wrong-release')
   t.match(report.aborted?.message, /reported PRELOAD=1.*brings no new code: pass --recycle/)
   t.same(report.replaced, [], 'no step claims release r2')

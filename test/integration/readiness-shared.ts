@@ -1,7 +1,7 @@
 // Shared by the readiness-*.test.ts files (issue 10): a Gunicorn group with its own notify port
 // and state dir, and the run's JSON log read back as events.
-import { makeAppDir, type Fixture } from '../helpers/apps.js'
-import type { CliResult } from '../helpers/cli.js'
+import { makeAppDir, swapApp, type Fixture } from '../helpers/apps.js'
+import { runCli, type CliResult } from '../helpers/cli.js'
 import { startGunicorn, type GunicornOptions } from '../helpers/gunicorn.js'
 import { freeUdpPort } from '../helpers/ports.js'
 import { tempDir, type Teardown } from '../helpers/tmp.js'
@@ -47,3 +47,11 @@ export function events(run: CliResult): LogEvent[] {
 }
 
 export const ofKind = (all: LogEvent[], kind: string) => all.filter((e) => e.event === kind)
+
+/** Drop `fixture` in as release `revision`, roll once, and hand back the workers before, the run and its report. */
+export async function rollRelease(g: Awaited<ReturnType<typeof gunicornGroup>>, fixture: Fixture, revision: string, extra: string[] = []) {
+  const original = g.server.workerPids()
+  swapApp(g.appDir, fixture, { revision })
+  const run = await runCli([...g.flags, ...extra])
+  return { original, run, report: run.json as Report }
+}
