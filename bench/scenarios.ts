@@ -6,7 +6,9 @@
  *   term-all  kill -TERM <every worker>: the master respawns them all
  *   loop      the hand-made loop people write: `for w in workers; do kill $w; nc -ul 4012 -W1; done`
  *             (TERM one worker, wait for any datagram on the port, next)
- *   replace   rolling-restart --strategy replace
+ *   replace   rolling-restart --strategy replace (the default --min-ready window; steps overlap it)
+ *   replace-wait       the same with --wait-min-ready (each step waits out the previous window)
+ *   replace-no-window  the same with --min-ready 0 (what the window costs)
  *   surge     rolling-restart --strategy surge
  */
 import { spawn } from 'node:child_process'
@@ -16,7 +18,7 @@ import { join } from 'node:path'
 import type { Server } from '../src/demo/server.js'
 import { childrenOf, isAlive, signal, sleep } from '../src/proc/procfs.js'
 
-export const SCENARIOS = ['hup', 'term-all', 'loop', 'replace', 'surge'] as const
+export const SCENARIOS = ['hup', 'term-all', 'loop', 'replace', 'replace-wait', 'replace-no-window', 'surge'] as const
 export type ScenarioKind = (typeof SCENARIOS)[number]
 
 export const LABELS: Record<ScenarioKind, string> = {
@@ -24,7 +26,17 @@ export const LABELS: Record<ScenarioKind, string> = {
   'term-all': 'TERM every worker',
   loop: 'hand-made loop',
   replace: 'rolling-restart replace',
+  'replace-wait': 'replace --wait-min-ready',
+  'replace-no-window': 'replace --min-ready 0',
   surge: 'rolling-restart surge',
+}
+
+/** The tool's own flags in each of its scenarios. */
+const TOOL_ARGS: Partial<Record<ScenarioKind, string[]>> = {
+  replace: ['--strategy', 'replace'],
+  'replace-wait': ['--strategy', 'replace', '--wait-min-ready'],
+  'replace-no-window': ['--strategy', 'replace', '--min-ready', '0'],
+  surge: ['--strategy', 'surge'],
 }
 
 export interface Datagram {
@@ -103,8 +115,10 @@ export async function trigger(kind: ScenarioKind, input: TriggerInput): Promise<
     case 'loop':
       return handMadeLoop(input)
     case 'replace':
+    case 'replace-wait':
+    case 'replace-no-window':
     case 'surge':
-      return rollingRestart(input, kind)
+      return rollingRestart(input, TOOL_ARGS[kind] ?? [])
   }
 }
 
@@ -163,7 +177,7 @@ async function handMadeLoop(input: TriggerInput): Promise<TriggerResult> {
 }
 
 /** The real CLI, under GNU time when /usr/bin/time exists (peak RSS and CPU seconds of the tool). */
-async function rollingRestart(input: TriggerInput, strategy: 'replace' | 'surge'): Promise<TriggerResult> {
+async function rollingRestart(input: TriggerInput, toolArgs: string[]): Promise<TriggerResult> {
   const { server, collector, notifyPort, dir, batch, repo, timeoutMs } = input
   await collector.close() // the tool listens on the notify port itself
   const bin = join(repo, 'bin', 'rolling-restart')
@@ -175,7 +189,7 @@ async function rollingRestart(input: TriggerInput, strategy: 'replace' | 'surge'
     '--pidfile', server.pidfile,
     '--notify', `127.0.0.1:${notifyPort}`,
     '--state-dir', join(dir, 'state'),
-    '--strategy', strategy,
+    ...toolArgs,
     '--batch', String(batch),
     '--ready-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
     '--drain-timeout', '30s',

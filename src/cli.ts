@@ -28,6 +28,8 @@ Exit codes:
   5    refused: the group is in error-resistance mode, another run holds its lock,
        or another run listens on the readiness port
   6    doctor: a hazard of severity error was found
+  7    the master replaced its workers on its own during the run (HUP, USR2, a
+       graceful reload): stopped, not error-resistance mode; run again
   130  interrupted (SIGINT / SIGTERM): no further worker was touched
 `
 

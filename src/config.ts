@@ -13,6 +13,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 60_000,
   /** how long we wait for the master to react to a signal sent to it (TTIN: a new child appears) */
   masterReactTimeoutMs: 15_000,
+  /** --min-ready: how long each new worker must stay up after its READY before the run may end (like Kubernetes' minReadySeconds) */
+  minReadyMs: 1_000,
   /** how long the preflight may take to import the app and probe its status page */
   preflightTimeoutMs: 120_000,
   pollIntervalMs: 50,

@@ -17,6 +17,8 @@ export const EXIT = {
   REFUSED: 5,
   /** `doctor` found a hazard of severity error (warnings alone exit 0) */
   HAZARDS: 6,
+  /** the master replaced its workers on its own during the run (HUP, USR2, a graceful reload): stopped; not error-resistance mode */
+  RELOADED: 7,
   /** stopped by SIGINT / SIGTERM (128 + SIGINT, as a shell reports it); not error-resistance mode */
   INTERRUPTED: 130,
 } as const

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import type { ExitCode } from '../errors.js'
-import { addHaproxyOptions, addPreflightOptions, addRollOptions, parseRestartFlags, type RestartFlags } from '../run/flags.js'
+import { addHaproxyOptions, addPreflightOptions, addRecycleOption, addRollOptions, parseRestartFlags, type RestartFlags } from '../run/flags.js'
 import { withGroupRun, withRunOutput } from '../run/group-run.js'
 import { checkHaproxy, haproxyPlan } from '../run/haproxy-around.js'
 import { restartSteps } from '../run/restart-run.js'
@@ -17,6 +17,7 @@ export function addRestartOptions(cmd: Command): Command {
     .option('--older-than <duration>', 'only restart workers running longer than this (e.g. 12h)')
     .option('--rss-above <size>', 'only restart workers using more memory than this (e.g. 512M)')
     .option('--max-workers <k>', 'restart at most this many workers in this run')
+  addRecycleOption(cmd)
   addPreflightOptions(cmd)
   addHaproxyOptions(cmd)
   return addOutputOptions(cmd)

@@ -24,6 +24,8 @@ export interface StatusWorker {
   cpuPercent: number | null
   rssBytes: number | null
   release: string | null
+  /** it reported PRELOAD=1: it runs its master's code, not what is on disk */
+  preloaded: boolean
   role: WorkerRole
 }
 
@@ -154,6 +156,7 @@ export async function groupStatus(adapter: ServerAdapter, target: Target, dir: s
       cpuPercent: use.get(w.pid)?.cpu ?? null,
       rssBytes: use.get(w.pid)?.rssBytes ?? null,
       release: state?.workers[String(w.pid)]?.release ?? null,
+      preloaded: state?.workers[String(w.pid)]?.preload === true,
       role: roleOf(w.pid, state, mode === 'rolling'),
     })),
     lastRun: state?.runs[state.runs.length - 1] ?? null,
@@ -175,7 +178,7 @@ export function renderStatus(r: StatusReport): string {
       formatUptime(w.uptimeMs),
       w.cpuPercent === null ? '-' : `${w.cpuPercent.toFixed(0)}%`,
       w.rssBytes === null ? '-' : formatBytes(w.rssBytes),
-      w.release ?? '-',
+      w.preloaded ? "preloaded: master's code" : (w.release ?? '-'),
       w.role === 'being replaced' ? 'Rolling restarting...' : w.role,
     ])
   }

@@ -48,7 +48,7 @@ export function createOutput(opts: { logFile?: string | undefined; format: LogFo
     logger,
     progress,
     event(e: RollEvent) {
-      const level = e.event === 'abort' ? 'error' : e.event === 'datagram-ignored' ? 'warn' : 'info'
+      const level = e.event === 'abort' ? 'error' : e.event === 'datagram-ignored' || e.event === 'group-mismatch' ? 'warn' : 'info'
       logger[level](e, describe(e))
       const line = progressLine(e)
       if (line) progress(line)
@@ -74,10 +74,20 @@ export function describe(e: RollEvent): string {
       return `worker ${e.pid} exited after ${formatMs(e.ms)}`
     case 'spawned':
       return `new worker ${e.pid} is booting`
+    case 'credited':
+      return e.step !== null ? `new worker ${e.pid} is step ${e.step}'s replacement` : `new worker ${e.pid} is the master's respawn of ${e.respawnOf ?? '?'}, no step's`
+    case 'adopted':
+      return `[${e.step}] ${e.oldPid} exited on its own before its turn: the master's respawn of it is this step's replacement`
+    case 'worker-gone':
+      return `worker ${e.pid} ${e.detail}`
     case 'datagram-ignored':
       return `ignored a datagram from ${e.from}: ${e.detail}`
+    case 'group-mismatch':
+      return `warning: ${e.detail}`
     case 'ready':
-      return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.release ? ` (release ${e.release})` : '')
+      return `[${e.step}/${e.total}] ${e.oldPid ?? '?'} -> ${e.newPid ?? '?'} ready in ${formatMs(e.ms)}` + (e.preload ? ' (recycled, code unchanged)' : e.release ? ` (release ${e.release})` : '')
+    case 'settling':
+      return `waiting ${formatMs(e.ms)} more: ${e.pids.join(', ')} must stay up for --min-ready after READY`
     case 'retired':
       return `worker ${e.pid} retired after ${formatMs(e.ms)} (${e.why})`
     case 'abort':
@@ -94,6 +104,7 @@ function progressLine(e: RollEvent): string | null {
     case 'abort':
     case 'run-end':
     case 'retired':
+    case 'settling':
       return describe(e)
     case 'step-start':
       return `[${e.step}/${e.total}] ` + (e.action === 'surge' ? `starting a new worker to take over from ${e.oldPid ?? 'the oldest'} ...` : `replacing ${e.oldPid} ...`)

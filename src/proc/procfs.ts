@@ -12,7 +12,7 @@ import pidusage from 'pidusage'
 import { errnoCode } from '../errors.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
-const CLK_TCK = 100
+export const CLK_TCK = 100
 
 export interface ProcStat {
   pid: number

@@ -21,8 +21,12 @@ export interface Rejection {
   detail: string
 }
 
+/** How many parse rejections a listener remembers, for the message of a step that times out. */
+const REJECTIONS_KEPT = 50
+
 export class ReadinessListener {
   private readonly inbox: Arrival[] = []
+  private readonly rejections: Rejection[] = []
   private wakers: Array<() => void> = []
 
   private constructor(
@@ -41,7 +45,11 @@ export class ReadinessListener {
       const at = Date.now()
       const parsed = parseDatagram(msg, parseOpts)
       if (parsed.ok) self?.push({ at, from, value: parsed.value })
-      else onReject({ at, from, reason: parsed.reason, detail: parsed.detail })
+      else {
+        const r: Rejection = { at, from, reason: parsed.reason, detail: parsed.detail }
+        self?.remember(r)
+        onReject(r)
+      }
     })
     try {
       await sock.bind(address.port, address.host)
@@ -70,6 +78,16 @@ export class ReadinessListener {
     const wakers = this.wakers
     this.wakers = []
     for (const w of wakers) w()
+  }
+
+  private remember(r: Rejection): void {
+    this.rejections.push(r)
+    if (this.rejections.length > REJECTIONS_KEPT) this.rejections.shift()
+  }
+
+  /** The datagrams rejected unparsed (bad MAC, malformed...) since `at`, oldest first. */
+  rejectedSince(at: number): Rejection[] {
+    return this.rejections.filter((r) => r.at >= at)
   }
 
   /** Remove and return the first datagram that `pick` accepts; leave the others queued. */

@@ -1,14 +1,17 @@
 /**
- * Await a replacement's readiness: each round, one look at the process table, then drop the
- * datagrams that can never be ours, claim one that is, and watch the new workers while they boot.
- * What counts as ours, and what a readiness says, is the policy's (policy.ts).
+ * Await a replacement's readiness: each round, one look at the process table (observe.ts), then
+ * drop the datagrams that can never be ours, claim the one from the worker this step's signal
+ * caused, and watch the new workers while they boot. What counts as ours, and what a readiness
+ * says, is the policy's (policy.ts, attribution.ts).
  */
 import { formatMs } from '../config.js'
-import type { ProcInfo } from '../proc/procfs.js'
+import { isReady } from '../readiness/protocol.js'
 import type { Arrival } from '../readiness/listener.js'
+import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.js'
 import { StepFailure } from './failure.js'
-import { refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
-import { booting, newestBooting, readyMs, soleBooting, unseen, type StepRecord } from './records.js'
+import { observe } from './observe.js'
+import { groupMismatch, readyTimeoutMessage, refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
+import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { ensureMaster, watchMaster } from './watch.js'
 
@@ -16,30 +19,35 @@ import { ensureMaster, watchMaster } from './watch.js'
 const MASTER_HALT_GRACE_MS = 2_000
 
 export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> {
-  const { listener, target, adapter } = run.input
+  const { listener } = run.input
   const deadline = Date.now() + run.opts.readyTimeoutMs
   while (true) {
     ensureMaster(run)
     // one look at the process table per round: every datagram and the booting check use it
-    const workers = adapter.workers(target)
+    const workers = observe(run)
     const ctx = arrivalContext(run, new Set(workers.map((w) => w.pid)))
     sweepInbox(run, ctx)
-    const got = listener.claim((a) => whyNotOurs(a.value, run.records, ctx) === null)
+    const got = listener.claim((a) => whyNotOurs(a.value, run.records, ctx) === null && isStepsOwn(a.value, run.records, step))
     if (got) {
-      claimReadiness(run, step, got)
+      claimReadiness(run, step, got, ctx)
       return
     }
-    const died = watchBooting(run, workers)
-    if (died !== null) await diedWhileBooting(run, died)
-    if (Date.now() > deadline) {
-      throw new StepFailure(
-        'ready-timeout',
-        `no READY within ${formatMs(run.opts.readyTimeoutMs)} (--ready-timeout): ${adapter.noReadyHint(target)}`,
-        newestBooting(run.records),
-      )
-    }
+    const died = watchNew(run)
+    if (died !== null) await diedUnclaimed(run, died)
+    if (Date.now() > deadline) throw timedOut(run, step)
     await listener.wait(run.opts.pollIntervalMs)
   }
+}
+
+function timedOut(run: RollRun, step: StepRecord): StepFailure {
+  const { listener, adapter, target } = run.input
+  const since = step.startedAt ?? 0
+  const ignored = [
+    ...ignoredSince(run.records, since),
+    ...listener.rejectedSince(since).map((r) => `a datagram from ${r.from}: ${r.detail} (${r.reason})`),
+  ]
+  const message = readyTimeoutMessage(formatMs(run.opts.readyTimeoutMs), ignored, () => adapter.noReadyHint(target))
+  return new StepFailure('ready-timeout', message, creditedTo(run.records, step)?.pid ?? newestBooting(run.records))
 }
 
 function arrivalContext(run: RollRun, live: ReadonlySet<number>): ArrivalContext {
@@ -54,21 +62,31 @@ function arrivalContext(run: RollRun, live: ReadonlySet<number>): ArrivalContext
 }
 
 /** The step takes this datagram's worker as its replacement; it fails unless the readiness is good and of the expected release. */
-function claimReadiness(run: RollRun, step: StepRecord, a: Arrival): void {
+function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: ArrivalContext): void {
   const { target, adapter, emit } = run.input
   const v = a.value
-  const newPid = v.kind === 'full' ? v.pid : soleBooting(run.records)
-  for (const s of booting(run.records)) if (s.pid === newPid) s.state = 'claimed'
+  const mismatch = groupMismatch(v, ctx)
+  if (mismatch !== null && v.kind === 'full') {
+    emit({ event: 'group-mismatch', pid: v.pid, detail: `${mismatch}; accepted: pid ${v.pid} is a worker of ${target.description}` })
+  }
+  const newPid = v.kind === 'full' ? v.pid : (creditedTo(run.records, step)?.pid ?? soleBooting(run.records))
+  const spawn = newPid === null ? null : spawnOf(run.records, newPid)
+  if (spawn) spawn.state = 'claimed'
   step.claimedAt = a.at
   step.newPid = newPid
+  step.newStartTicks = spawn?.startTicks ?? null
   step.status = v.status
   if (v.kind === 'full') {
     step.release = v.release
     step.bootMs = v.bootMs
     step.hookVersion = v.hookVersion ?? null
+    step.preload = v.preload
   }
-  const refused = refusal(verdictOn(v, run.opts.checkRelease), newPid, target.description, () => adapter.wrongReleaseHint(target))
+  const verdict = verdictOn(v, run.opts.checkRelease, run.opts.recycle)
+  const refused = refusal(verdict, newPid, target.description, () => adapter.wrongReleaseHint(target))
   if (refused) throw new StepFailure(refused.reason, refused.message, newPid)
+  // --recycle: it runs the master's code; what is on disk (RELEASE, ROOT) says nothing about it
+  if (verdict.verdict === 'recycled') step.release = null
   step.readyAt = a.at
   emit({
     event: 'ready',
@@ -80,51 +98,57 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival): void {
     status: step.status,
     release: step.release,
     bootMs: step.bootMs,
+    startTicks: step.newStartTicks,
+    preload: step.preload,
     app: v.kind === 'full' ? v.app : null,
     ...(step.hookVersion !== undefined ? { hookVersion: step.hookVersion } : {}),
   })
 }
 
-/** Drop datagrams that can never be ours, logging why once. */
+/** Drop datagrams that can never be ours, logging why once; note which new workers have been heard from. */
 function sweepInbox(run: RollRun, ctx: ArrivalContext): void {
-  const dropped: Array<{ a: Arrival; why: string }> = []
+  const dropped: Array<{ a: Arrival; reason: string; why: string }> = []
   run.input.listener.drop((a) => {
-    const why = whyDrop(a.value, run.records, ctx)
-    if (why) dropped.push({ a, why })
+    const notOurs = whyDrop(a.value, run.records, ctx)
+    const why = notOurs ?? whyNotCaused(a.value, run.records)
+    if (notOurs === null && a.value.kind === 'full') heardFrom(run.records, a.value.pid, a.at, isReady(a.value))
+    if (why) dropped.push({ a, reason: notOurs ? 'not-ours' : 'not-caused-by-step', why })
     return why !== null
   })
-  for (const { a, why } of dropped) {
-    run.input.emit({
-      event: 'datagram-ignored',
-      from: a.from,
-      reason: 'not-ours',
-      detail: why,
-      pid: a.value.kind === 'full' ? a.value.pid : undefined,
-    })
+  for (const { a, reason, why } of dropped) {
+    const pid = a.value.kind === 'full' ? a.value.pid : undefined
+    run.records.ignored.push({ at: Date.now(), pid: pid ?? null, why })
+    run.input.emit({ event: 'datagram-ignored', from: a.from, reason, detail: why, pid })
   }
 }
 
-/** Track new workers while they boot; returns one that died before READY, if any. */
-function watchBooting(run: RollRun, workers: readonly ProcInfo[]): number | null {
-  for (const w of unseen(run.records, workers)) {
-    run.records.spawned.push({ pid: w.pid, startTicks: w.startTicks, state: 'booting' })
-    run.input.emit({ event: 'spawned', pid: w.pid })
-  }
-  for (const s of booting(run.records)) {
-    if (!run.proc.isSameProcess(s.pid, s.startTicks)) {
+/** A new worker this run watches that is gone: one still booting, or a step's replacement that reported and was not taken yet. */
+function watchNew(run: RollRun): SpawnRecord | null {
+  for (const s of run.records.spawned) {
+    const watched = s.state === 'booting' || (s.state === 'heard' && s.cause?.kind === 'step')
+    if (watched && !run.proc.isSameProcess(s.pid, s.startTicks)) {
       s.state = 'died'
-      return s.pid
+      return s
     }
   }
   return null
 }
 
-/** A new worker died before READY: say whether it took the master down with it (Gunicorn halts on a boot error). */
-async function diedWhileBooting(run: RollRun, pid: number): Promise<never> {
+/** A new worker died before a step took it: say whether it took the master down with it (Gunicorn halts on a boot error). */
+async function diedUnclaimed(run: RollRun, s: SpawnRecord): Promise<never> {
+  const { description } = run.input.target
+  if (s.heardAt !== null) {
+    const said = s.heardReady ? 'sent READY' : 'reported'
+    throw new StepFailure(
+      'replacement-died',
+      `new worker ${s.pid} of ${description} ${said} and died ${formatMs(Date.now() - s.heardAt)} later, before its step took it`,
+      s.pid,
+    )
+  }
   await watchMaster(run, MASTER_HALT_GRACE_MS)
   throw new StepFailure(
     'replacement-died',
-    `new worker ${pid} of ${run.input.target.description} exited before it reported ready: it crashed or was killed while booting (see the server's error log)`,
-    pid,
+    `new worker ${s.pid} of ${description} exited before it reported ready: it crashed or was killed while booting (see the server's error log)`,
+    s.pid,
   )
 }

@@ -10,6 +10,8 @@ export class StepFailure extends Error {
     readonly reason: AbortReason,
     message: string,
     readonly newPid: number | null = null,
+    /** the old worker of the step at fault, when it is not the step that noticed (a replacement that died after READY) */
+    readonly oldPid: number | null = null,
   ) {
     super(message)
   }

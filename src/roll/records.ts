@@ -27,6 +27,19 @@ export interface StepRecord {
   claimedAt: number | null
   /** the hook version its replacement's datagram carried (HOOK); null: none; absent: not claimed, or a bare datagram */
   hookVersion?: string | null
+  /** the boot-relative clock tick read just before this step's signal (replace: to the old worker; surge: TTIN) */
+  signalTick: number | null
+  /** with newPid, the accepted replacement's identity (its /proc start tick): watched until the run ends */
+  newStartTicks: number | null
+  /**
+   * replace: the old worker had exited on its own (max-requests, a crash) before this step signalled
+   * it, so nothing was signalled; the master's respawn of it (or of its respawn...) is this step's replacement
+   */
+  adopted: boolean
+  /** the accepted replacement ended on purpose afterwards (the server's log says: max-requests), when it did */
+  recycledAt: number | null
+  /** the replacement reported PRELOAD=1, so it runs the master's code (with --recycle it is accepted, with no release recorded) */
+  preload: boolean
 }
 
 export function newStep(index: number, oldPid: number | null): StepRecord {
@@ -45,15 +58,51 @@ export function newStep(index: number, oldPid: number | null): StepRecord {
     failure: null,
     stoppedPid: null,
     claimedAt: null,
+    signalTick: null,
+    newStartTicks: null,
+    adopted: false,
+    recycledAt: null,
+    preload: false,
   }
 }
 
-/** A new worker of the group that no step has claimed yet: booting until a step claims it or it dies. */
+/**
+ * What made the master start a new worker: one of our steps' signals, or the exit of a worker this
+ * run did not stop (max-requests recycling, a crash), whose respawn it is.
+ */
+export type SpawnCause = { kind: 'step'; step: number } | { kind: 'exit'; pid: number }
+
+/**
+ * A new worker of the group, seen by this run: booting until a step claims it, it is heard from
+ * (a datagram this run did not take), or it dies.
+ */
 export interface SpawnRecord {
   pid: number
-  /** with the pid, its identity (pids get reused) */
+  /** with the pid, its identity (pids get reused); also when it was forked, in boot-relative ticks */
   startTicks: number
-  state: 'booting' | 'claimed' | 'died'
+  state: 'booting' | 'claimed' | 'heard' | 'died'
+  /** null until credited; a spawn no cause explains yet is credited to none */
+  cause: SpawnCause | null
+  /** when a datagram from it arrived, if one did, and whether it said READY=1 */
+  heardAt: number | null
+  heardReady: boolean
+}
+
+/** A worker gone that this run did not stop: the master owes it a respawn, which is not any step's replacement. */
+export interface ExitRecord {
+  pid: number
+  /** the tick at which this run noticed it gone */
+  tick: number
+  /** the spawn credited as its respawn, once one is */
+  paidBy: number | null
+}
+
+/** A datagram the run did not take, and why: what a step that times out reports. */
+export interface IgnoredDatagram {
+  /** ms since the epoch when it was judged */
+  at: number
+  pid: number | null
+  why: string
 }
 
 export interface RollRecords {
@@ -63,6 +112,19 @@ export interface RollRecords {
   readonly steps: StepRecord[]
   /** new workers seen alive before their readiness, in the order seen */
   readonly spawned: SpawnRecord[]
+  /** datagrams dropped as not ours, in the order judged */
+  readonly ignored: IgnoredDatagram[]
+  /** workers gone that this run did not stop, in the order noticed */
+  readonly exits: ExitRecord[]
+  /** the group's workers at the last look at the process table */
+  present: readonly number[]
+  /** surge: TTOUs sent whose retired worker has not been accounted for yet */
+  retiring: number
+  /** old workers the master retired on our TTOU */
+  readonly retired: number[]
+  /** how many workers the master keeps: the workers at the start, or at the run's first look if more (one was starting) */
+  baseline: number
+  looked: boolean
   /** the first failure: once set, no further step starts */
   aborted: Aborted | null
   /** surge: workers above the configured count this run added (TTIN) and did not take back (TTOU) */
@@ -70,7 +132,20 @@ export interface RollRecords {
 }
 
 export function newRecords(oldPids: readonly number[], selected: readonly number[]): RollRecords {
-  return { oldPids, steps: selected.map((pid, i) => newStep(i + 1, pid)), spawned: [], aborted: null, surplus: 0 }
+  return {
+    oldPids,
+    steps: selected.map((pid, i) => newStep(i + 1, pid)),
+    spawned: [],
+    ignored: [],
+    exits: [],
+    present: oldPids,
+    retiring: 0,
+    retired: [],
+    baseline: oldPids.length,
+    looked: false,
+    aborted: null,
+    surplus: 0,
+  }
 }
 
 export const pending = (steps: readonly StepRecord[]) => steps.filter((s) => s.state === 'pending')
@@ -90,7 +165,8 @@ export const isOldWorker = (r: RollRecords, pid: number) => r.oldPids.includes(p
 /** A new worker some step has claimed as its replacement (whether or not it was ready). */
 export const isClaimed = (r: RollRecords, pid: number) => r.steps.some((s) => s.claimedAt !== null && s.newPid === pid)
 /** Old workers this run stopped, directly or through the master. */
-export const stopped = (r: RollRecords) => r.steps.flatMap((s) => (s.stoppedPid === null ? [] : [s.stoppedPid]))
+export const stopped = (r: RollRecords) => [...r.steps.flatMap((s) => (s.stoppedPid === null ? [] : [s.stoppedPid])), ...r.retired]
+export const spawnOf = (r: RollRecords, pid: number) => r.spawned.find((s) => s.pid === pid) ?? null
 
 export const booting = (r: RollRecords) => r.spawned.filter((s) => s.state === 'booting')
 export const isBooting = (r: RollRecords, pid: number) => booting(r).some((s) => s.pid === pid)
@@ -104,10 +180,26 @@ export function newestBooting(r: RollRecords): number | null {
   const b = booting(r)
   return b.length ? (b[b.length - 1] as SpawnRecord).pid : null
 }
-/** Workers of the group now that the records know nothing of: new ones, to watch while they boot. */
-export function unseen<W extends { pid: number }>(r: RollRecords, workers: readonly W[]): W[] {
-  return workers.filter((w) => !isOldWorker(r, w.pid) && !isClaimed(r, w.pid) && !isBooting(r, w.pid))
+/** Steps whose replacement was accepted (READY) and is watched: not recycled by the server since. */
+export const accepted = (r: RollRecords) => r.steps.filter((s) => s.state === 'ready' && s.newPid !== null && s.recycledAt === null)
+
+/** Accepted replacements not yet up for `minReadyMs` after their READY at `now`: the run may not end before they are. */
+export const unsettled = (r: RollRecords, now: number, minReadyMs: number) =>
+  accepted(r).filter((s) => s.readyAt !== null && s.readyAt + minReadyMs > now)
+
+/**
+ * Whether a worker's exit is judged by the watch rather than owed a respawn: an accepted
+ * replacement, a new worker still booting, or a step's replacement that sent its datagram and has
+ * not been taken yet.
+ */
+export function isWatched(r: RollRecords, pid: number): boolean {
+  if (accepted(r).some((s) => s.newPid === pid)) return true
+  const sp = r.spawned.find((s) => s.pid === pid)
+  return sp !== undefined && (sp.state === 'booting' || (sp.state === 'heard' && sp.cause?.kind === 'step'))
 }
+
+/** Why each datagram judged since `at` was not taken. */
+export const ignoredSince = (r: RollRecords, at: number): string[] => r.ignored.filter((i) => i.at >= at).map((i) => i.why)
 
 /** `2 / 4 ready, 1 in flight, 1 pending` */
 export function progress(steps: readonly StepRecord[]): string {

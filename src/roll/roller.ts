@@ -5,20 +5,29 @@
  *   surge:   ask the master for one more worker -> await its READY -> ask the master for one fewer
  *            (it stops its oldest worker) -> await that exit
  *
- * The first failure ends the walk: no further worker is signalled, the steps already in flight are
- * seen through (or fail on their own timeouts), and the caller records error-resistance mode.
- * Which step may start, and when the walk is done, is the policy's (policy.ts); the steps' I/O is
- * in replace-step.ts and surge-step.ts.
+ * Every accepted replacement stays watched until the run ends, and the run ends only once the last
+ * one has been up for --min-ready after its READY (the next step does not wait for that window
+ * unless --wait-min-ready). The first failure ends the walk: no further worker is signalled, the
+ * steps already in flight are seen through (or fail on their own timeouts; a replacement that died
+ * after READY, or an interruption, stops them at once), and the caller records error-resistance
+ * mode. Which step may start, and when the walk is done, is the policy's (policy.ts); the steps'
+ * I/O is in replace-step.ts and surge-step.ts.
  */
+import { bootTick } from '../proc/boot-clock.js'
 import { isAlive, isSameProcess, readStat, signal, sleep } from '../proc/procfs.js'
 import { asFailure, StepFailure } from './failure.js'
-import { nextStep, walkDone } from './policy.js'
-import { done, newRecords, stopped, type RollRecords, type StepRecord } from './records.js'
+import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
+import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
+import { ensureMaster } from './watch.js'
+import type { LogMark } from '../servers/shared/master-log.js'
 import type { ProcSeam, RollInput, RollOptions, RollOutcome, RollRun } from './types.js'
 
 export type { Aborted, AbortReason, RollInput, RollOptions, RollOutcome } from './types.js'
+
+/** How long to wait for the server's log to say how a replacement that died after READY ended. */
+const EVIDENCE_WAIT_MS = 1_000
 
 export async function roll(input: RollInput): Promise<RollOutcome> {
   return new Roller(input).run()
@@ -28,8 +37,9 @@ class Roller implements RollRun {
   private readonly started = Date.now()
   readonly opts: RollOptions
   /** the one place the steps' process-table calls come from */
-  readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep }
+  readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep, bootTick }
   readonly records: RollRecords
+  readonly logMark: LogMark | null
   private masterQueue: Promise<unknown> = Promise.resolve()
 
   constructor(readonly input: RollInput) {
@@ -38,6 +48,7 @@ class Roller implements RollRun {
       input.workers.map((w) => w.pid),
       input.selected.map((w) => w.pid),
     )
+    this.logMark = input.adapter.logMark?.(input.target) ?? null
   }
 
   async run(): Promise<RollOutcome> {
@@ -47,12 +58,14 @@ class Roller implements RollRun {
     this.announce()
     try {
       await this.walk()
+      if (!this.records.aborted) await this.settle()
       if (!this.records.aborted && options.surplusToRetire > 0) await retireSurplus(this, options.surplusToRetire)
     } catch (err) {
       this.fail(asFailure(err))
     } finally {
       this.input.interrupt?.removeEventListener('abort', onInterrupt)
     }
+    await this.explainDeath()
     const { steps, aborted, surplus } = this.records
     const durationMs = Date.now() - this.started
     const outcome: RollOutcome = { ok: aborted === null, steps, aborted, untouched: this.untouched(), surplus, durationMs }
@@ -80,15 +93,53 @@ class Roller implements RollRun {
     const { batch, pollIntervalMs } = this.opts
     const running = new Set<Promise<void>>()
     while (!walkDone(this.records, batch)) {
-      const step = nextStep(this.records, batch)
+      const step = nextStep(this.records, batch, this.gate())
       if (step === null) {
-        await Promise.race(running)
+        // a step ends, or (--wait-min-ready) a window passes: look again, watching meanwhile
+        await Promise.race([...running, this.proc.sleep(pollIntervalMs)])
+        if (running.size === 0) ensureMaster(this)
         continue
       }
       const p: Promise<void> = this.runStep(step).finally(() => running.delete(p))
       running.add(p)
       // Start batched steps one after another, so signals reach the server one at a time.
       if (batch > 1) await this.proc.sleep(pollIntervalMs)
+    }
+  }
+
+  /** --wait-min-ready: the next step waits until every accepted replacement has been up for --min-ready. */
+  private gate(): SettleGate | undefined {
+    return this.opts.waitMinReady ? { now: Date.now(), minReadyMs: this.opts.minReadyMs } : undefined
+  }
+
+  /** The run ends only once the last accepted replacement has been up for --min-ready; all of them are watched meanwhile. */
+  private async settle(): Promise<void> {
+    const { minReadyMs, pollIntervalMs } = this.opts
+    const waiting = unsettled(this.records, Date.now(), minReadyMs)
+    if (waiting.length === 0) return
+    const until = Math.max(...waiting.map((s) => (s.readyAt as number) + minReadyMs))
+    this.input.emit({ event: 'settling', pids: waiting.map((s) => s.newPid as number), ms: until - Date.now() })
+    while (unsettled(this.records, Date.now(), minReadyMs).length > 0) {
+      ensureMaster(this)
+      await this.proc.sleep(pollIntervalMs)
+    }
+    ensureMaster(this)
+  }
+
+  /** A replacement died after READY: give the server a moment to log how (it does when it reaps), for the message. */
+  private async explainDeath(): Promise<void> {
+    const a = this.records.aborted
+    const { adapter, target } = this.input
+    if (a?.reason !== 'died-after-ready' || a.newPid === null || !adapter.exitEvidence) return
+    const deadline = Date.now() + EVIDENCE_WAIT_MS
+    while (true) {
+      const evidence = adapter.exitEvidence(target, a.newPid)
+      if (evidence?.kind === 'crashed') {
+        a.message = withExitEvidence(a.message, evidence, adapter.label)
+        return
+      }
+      if (Date.now() > deadline) return
+      await this.proc.sleep(this.opts.pollIntervalMs)
     }
   }
 
@@ -119,9 +170,13 @@ class Roller implements RollRun {
     this.input.onProgress?.(this.records.steps)
   }
 
+  abort(f: StepFailure, step?: StepRecord): void {
+    this.fail(f, step)
+  }
+
   private fail(f: StepFailure, step?: StepRecord): void {
     if (this.records.aborted) return // the first failure is the reason; later ones follow from it
-    const aborted = { reason: f.reason, message: f.message, oldPid: step?.oldPid ?? null, newPid: f.newPid ?? step?.newPid ?? null }
+    const aborted = { reason: f.reason, message: f.message, oldPid: f.oldPid ?? step?.oldPid ?? null, newPid: f.newPid ?? step?.newPid ?? null }
     this.records.aborted = aborted
     this.input.emit({ event: 'abort', ...aborted })
   }

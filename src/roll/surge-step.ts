@@ -5,7 +5,9 @@
  */
 import { formatMs } from '../config.js'
 import { awaitReady } from './await-ready.js'
+import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
+import { observe } from './observe.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { ensureMaster, until } from './watch.js'
@@ -26,9 +28,10 @@ async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
   ensureMaster(run)
-  const before = new Set(livePids(run))
+  const before = new Set(observe(run).map((w) => w.pid))
+  step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
-  masterSignalled(run, 'SIGTTIN')
+  masterSignalled(run, 'SIGTTIN', step.signalTick)
   run.records.surplus++
   step.state = 'signaled'
   step.signaledAt = Date.now()
@@ -43,6 +46,8 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
   ensureMaster(run)
   const oldAlive = () => run.records.oldPids.filter((p) => run.proc.isAlive(p))
   const before = oldAlive()
+  // the next old worker to go is the one the master retires on this TTOU, not an exit it owes a respawn for
+  run.records.retiring++
   adapter.surgeDown?.(target)
   masterSignalled(run, 'SIGTTOU')
   // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
@@ -53,6 +58,7 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
   )
   const retired = before.find((p) => !run.proc.isAlive(p)) ?? null
   if (retired !== null) {
+    accountRetirement(run.records, retired)
     step.stoppedPid = retired
     step.oldPid = retired
     step.exitedAt = Date.now()
@@ -83,8 +89,8 @@ async function handBackOne(run: RollRun): Promise<void> {
   if (gone !== undefined) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })
 }
 
-function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU'): void {
-  run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent' })
+function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', tick?: number): void {
+  run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent', tick })
 }
 
 function livePids(run: RollRun): number[] {

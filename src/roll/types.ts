@@ -3,12 +3,15 @@
  * these for its callers.
  */
 import type { Strategy } from '../config.js'
+import type { bootTick } from '../proc/boot-clock.js'
 import type * as procfs from '../proc/procfs.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
 import type { ReadinessListener } from '../readiness/listener.js'
+import type { LogMark } from '../servers/shared/master-log.js'
 import type { ServerAdapter, Target } from '../servers/types.js'
 import type { Emit } from './events.js'
+import type { StepFailure } from './failure.js'
 import type { RollRecords, StepRecord } from './records.js'
 
 export interface RollOptions {
@@ -23,6 +26,12 @@ export interface RollOptions {
   checkRelease?: ((r: Readiness) => string | null) | undefined
   /** extra workers left by an earlier failed surge, retired (TTOU) once this run has succeeded */
   surplusToRetire: number
+  /** --min-ready: how long each accepted replacement must stay up after its READY before the run may end */
+  minReadyMs: number
+  /** --wait-min-ready: start a step only once every accepted replacement has been up for minReadyMs */
+  waitMinReady: boolean
+  /** --recycle: a replacement that reports PRELOAD=1 (the master's code) is accepted, with no release claimed for it */
+  recycle?: boolean | undefined
 }
 
 export interface Aborted {
@@ -38,6 +47,8 @@ export type AbortReason =
   | 'drain-timeout'
   | 'master-gone'
   | 'replacement-died'
+  | 'died-after-ready'
+  | 'master-reloaded'
   | 'wrong-release'
   | 'master-unresponsive'
   | 'denied'
@@ -74,8 +85,8 @@ export interface RollInput {
   onProgress?: ((steps: readonly StepRecord[]) => void) | undefined
 }
 
-/** The process-table calls a run makes (procfs). The roller hands them to its steps, so tests can give plain data. */
-export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'>
+/** The process-table calls a run makes (procfs, and the boot-relative clock). The roller hands them to its steps, so tests can give plain data. */
+export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'> & { bootTick: typeof bootTick }
 
 /** What a step needs from the run it belongs to: its input, its records, and the seams it shares. */
 export interface RollRun {
@@ -83,8 +94,12 @@ export interface RollRun {
   readonly proc: ProcSeam
   readonly opts: RollOptions
   readonly records: RollRecords
+  /** where the master's log ended when the run started (the adapter's logMark), read as the run goes; null without a readable log */
+  readonly logMark: LogMark | null
   /** one master signal at a time, each verified before the next (Gunicorn drops queued signals) */
   withMaster<T>(fn: () => Promise<T>): Promise<T>
   /** after a transition: let the state file follow */
   progress(): void
+  /** end the run for a failure found outside the step that noticed it; `step` is the one at fault */
+  abort(f: StepFailure, step?: StepRecord): void
 }

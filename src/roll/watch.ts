@@ -4,17 +4,27 @@
  */
 import { formatMs } from '../config.js'
 import { StepFailure } from './failure.js'
+import { stopsInFlight } from './policy.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
+import { checkReload } from './reload-watch.js'
+import { watchAccepted } from './watch-accepted.js'
 
-/** Throw when the master exited (or was replaced under its pid), or the run was interrupted. */
+/**
+ * Throw when the master exited (or was replaced under its pid), when the run was stopped for good
+ * (interrupted, a replacement died after READY...), when the master reloads its workers on its
+ * own, or when an accepted replacement is gone.
+ */
 export function ensureMaster(run: RollRun): void {
   const { target, adapter } = run.input
   if (!run.proc.isSameProcess(target.masterPid, target.masterStartTicks)) {
     throw new StepFailure('master-gone', `${target.description} exited during the run. ${adapter.masterGoneHint(target)}`)
   }
   const aborted = run.records.aborted
-  if (aborted?.reason === 'interrupted') throw new StepFailure('interrupted', aborted.message)
+  if (aborted && stopsInFlight(aborted.reason)) throw new StepFailure(aborted.reason, aborted.message)
+  // a reload first: under HUP the master stops the accepted replacements too, which is no crash of theirs
+  checkReload(run)
+  watchAccepted(run)
 }
 
 /** Poll `ok` until it holds; watch the master meanwhile. */

@@ -19,6 +19,9 @@ export interface RestartFlags extends RawTargetFlags {
   secretFile?: string
   dryRun?: boolean
   acceptBareOk?: boolean
+  minReady?: string
+  waitMinReady?: boolean
+  recycle?: boolean
   expectRelease?: string
   olderThan?: string
   rssAbove?: string
@@ -45,9 +48,19 @@ export function addRollOptions(cmd: Command): Command {
     .option('--notify <host:port>', `where to listen for readiness datagrams (env ROLLING_RESTART_NOTIFY; default ${DEFAULTS.notify})`)
     .option('--secret-file <file>', 'require datagrams signed with the key in this file (env ROLLING_RESTART_SECRET_FILE)')
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
+    .option('--min-ready <duration>', 'how long each new worker must stay up after its READY before the run may end (0: no window; every new worker is still watched until the end)', `${DEFAULTS.minReadyMs / 1000}s`)
+    .option('--wait-min-ready', 'start the next step only once the previous new worker has been up for --min-ready (slower; one worker fewer touched when a release dies after READY)')
     .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
     .option('--force', 'run even though the group is in error-resistance mode')
     .option('--dry-run', 'print the plan (target, workers in the order they would be signalled, strategy, batch, preflight) and touch nothing')
+}
+
+/** restart only: recycling a preloading master's workers. */
+export function addRecycleOption(cmd: Command): Command {
+  return cmd.option(
+    '--recycle',
+    "recycle the workers (memory) although the master preloads the app: each new worker runs the master's code, unchanged, and no release is claimed for it",
+  )
 }
 
 export function addPreflightOptions(cmd: Command): Command {
@@ -74,12 +87,22 @@ export interface RestartPlan {
   acceptBareOk: boolean
   /** --dry-run: print the plan, touch nothing */
   dryRun: boolean
+  /** --min-ready, ms (0: none) */
+  minReadyMs: number
+  waitMinReady: boolean
+  /** --recycle (restart only): workers of a preloading master are recycled, their code unchanged */
+  recycle: boolean
 }
 
 /** Every flag checked before anything is looked up or touched. */
 export function parseRestartFlags(f: RestartFlags): RestartPlan {
   const strategy = parseChoice('--strategy', f.strategy ?? DEFAULTS.strategy, STRATEGIES)
   const batch = parsePositiveInt('--batch', f.batch ?? String(DEFAULTS.batch), { min: 1, max: 64 })
+  if (f.recycle && f.expectRelease !== undefined) {
+    throw new UsageError(
+      `--recycle says the code does not change (the workers fork a master that preloaded the app), and --expect-release ${f.expectRelease} expects new code: use one or the other`,
+    )
+  }
   if (f.acceptBareOk && batch > 1) {
     throw new UsageError('--accept-bare-ok needs --batch 1: a bare "200 OK" carries no pid, so with several workers in flight it cannot be told apart')
   }
@@ -98,6 +121,9 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
     secret: loadSecret(f.secretFile),
     acceptBareOk: f.acceptBareOk ?? false,
     dryRun: f.dryRun ?? false,
+    minReadyMs: f.minReady !== undefined ? parseWindow('--min-ready', f.minReady) : DEFAULTS.minReadyMs,
+    waitMinReady: f.waitMinReady ?? false,
+    recycle: f.recycle ?? false,
     preflight:
       f.preflight === false
         ? null
@@ -125,4 +151,9 @@ export function addHaproxyOptions(cmd: Command): Command {
     .option('--haproxy-socket <path>', 'an HAProxy stats socket at level admin: set each --haproxy-server to drain before the first step, back to ready after a good roll')
     .option('--haproxy-server <backend/server>', 'this host in HAProxy, as haproxy.cfg names it (repeatable)', collect)
     .option('--haproxy-drain-timeout <duration>', "how long a drained server's sessions may take to reach zero before the roll goes ahead", `${HAPROXY_DEFAULTS.drainTimeoutMs / 1000}s`)
+}
+
+/** A duration that may be zero (`0`, `0s`): no window. */
+function parseWindow(flag: string, value: string): number {
+  return /^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$/i.test(value) ? 0 : parseDuration(flag, value)
 }

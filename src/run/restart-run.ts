@@ -15,12 +15,17 @@ import { printJson } from '../commands/common.js'
 import type { Chosen, GroupRun, GroupRunSteps, LockedRun } from './group-run.js'
 import { drainAround, exitAfterHaproxy, type HaproxyReport } from './haproxy-around.js'
 import { preflightFailed, preflightStep } from './preflight-step.js'
+import { refusePreloadedRestart } from './preload-guard.js'
 import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
 import { rollTracked } from './roll-tracked.js'
 
 export const restartSteps: GroupRunSteps<Hazard[]> = {
-  prepare: (run) => warnHazards(run),
+  prepare: (run) => {
+    const hazards = warnHazards(run)
+    refusePreloadedRestart(run.plan, hazards, run.prior, run.resolved.target)
+    return hazards
+  },
   choose: chooseWorkers,
   body: restartBody,
 }
@@ -88,17 +93,23 @@ async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> 
 function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport | null, haproxy: HaproxyReport | null): ExitCode {
   const { target } = run.resolved
   const interrupted = outcome.aborted?.reason === 'interrupted'
+  const reloaded = outcome.aborted?.reason === 'master-reloaded'
   const replaced = recordOutcome(run.dir, run.resolved, outcome)
   const report = baseReport(run, outcome.steps.map((s) => s.oldPid ?? 0))
   report.preflight = preflight
   if (haproxy) report.haproxy = haproxy
   fillFromOutcome(report, outcome)
-  report.errorResistance = !outcome.ok && !interrupted
+  report.errorResistance = !outcome.ok && !interrupted && !reloaded
 
   if (outcome.ok) {
-    report.message = `${replaced.length} of ${run.workers.length} workers of ${target.description} replaced in ${formatMs(outcome.durationMs)}`
+    const recycled = outcome.steps.filter((s) => s.preload).length
+    report.message =
+      `${replaced.length} of ${run.workers.length} workers of ${target.description} ${recycled ? 'recycled' : 'replaced'} in ${formatMs(outcome.durationMs)}` +
+      (recycled ? `: recycled, code unchanged (${recycled} reported PRELOAD=1: they run the master's code)` : '')
   } else if (interrupted) {
     report.message = `interrupted after ${replaced.length} of ${outcome.steps.length} workers; the group is not in error-resistance mode`
+  } else if (reloaded) {
+    report.message = reloadedMessage(outcome, replaced.length)
   } else {
     const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
     report.message =
@@ -109,5 +120,14 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
   }
   publish(run, report, outcome.ok ? 'info' : 'error', !outcome.ok)
   if (outcome.ok) return exitAfterHaproxy(EXIT.OK, haproxy)
-  return interrupted ? EXIT.INTERRUPTED : EXIT.ABORTED
+  return interrupted ? EXIT.INTERRUPTED : reloaded ? EXIT.RELOADED : EXIT.ABORTED
+}
+
+/** The master reloaded on its own: never a clean roll, not the release's fault either. */
+function reloadedMessage(outcome: RollOutcome, replaced: number): string {
+  const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
+  return (
+    `${a.message}. ${replaced} of ${outcome.steps.length} workers were replaced by this run before that; what the master started on its own ` +
+    'was not checked by it. This is not a failure of the release: the group is not in error-resistance mode. Run again to roll what is left'
+  )
 }

@@ -10,6 +10,8 @@ import { updateState, type GroupState } from '../state/state-file.js'
 import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
 import { checkHookVersion } from './hook-version.js'
+import type { Target } from '../servers/types.js'
+import { recordPreload } from './preload-guard.js'
 import type { ReleaseCheck } from './release-check.js'
 
 /** What one roll of a run touches; the rollback after a failed deploy is a second roll of the same run. */
@@ -58,10 +60,13 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       acceptBareOk: plan.acceptBareOk,
       checkRelease: r.checkRelease,
       surplusToRetire: r.surplus,
+      minReadyMs: plan.minReadyMs,
+      waitMinReady: plan.waitMinReady,
+      recycle: plan.recycle,
     },
     emit: (e) => {
       run.out.event(e)
-      if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e))
+      if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e, target))
       if (e.event === 'ready' && e.hookVersion !== undefined) checkHookVersion(run.out, e.newPid, e.hookVersion)
     },
     onProgress: (steps) =>
@@ -71,10 +76,20 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
   })
   // a datagram claimed but refused (not ready, wrong release) says which hook sent it too
   for (const s of outcome.steps) if (s.hookVersion !== undefined) checkHookVersion(run.out, s.newPid, s.hookVersion)
+  // a step that failed on PRELOAD=1 tells the next run that this master preloads
+  const preloaded = outcome.steps.find((s) => s.preload && s.newPid !== null)
+  if (preloaded) record((s) => recordPreload(s, preloadRecord(preloaded.newPid as number, target)))
   return outcome
 }
 
-function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>): void {
+function preloadRecord(pid: number, target: Target) {
+  return { reportedBy: pid, masterPid: target.masterPid, masterStartTicks: target.masterStartTicks, at: new Date().toISOString() }
+}
+
+function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>, target: Target): void {
+  // what the workers really run, for `status` and the next run's refusal: a worker of a preloading master runs the master's code
+  if (e.preload) recordPreload(s, preloadRecord(e.newPid as number, target))
+  else delete s.extra.preload
   s.workers[String(e.newPid)] = {
     pid: e.newPid as number,
     ready: true,
@@ -85,6 +100,7 @@ function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>): 
     status: e.status,
     release: e.release,
     root: null,
+    ...(e.preload ? { preload: true } : {}),
   }
   // what the workers say they load: the next preflight's app spec when the master's command line is hidden
   if (e.app) s.extra.app = { spec: e.app, reportedBy: e.newPid, at: new Date().toISOString() }

@@ -5,6 +5,7 @@
 import type { ServerKind } from '../config.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { Readiness } from '../readiness/protocol.js'
+import type { ExitEvidence, LogMark } from './shared/master-log.js'
 
 export interface TargetOptions {
   group?: string | undefined
@@ -113,6 +114,14 @@ export interface ServerAdapter {
   /** How the group loads its application, for the preflight; null when the adapter cannot tell at all. */
   appSpec?(target: Target): AppSpec | null
 
-  /** Accept a readiness datagram's GROUP field for this target (null GROUP is accepted). */
+  /** Accept a readiness datagram's GROUP field for this target (null GROUP is accepted). Advisory: a mismatch is warned of. */
   groupMatches?(target: Target, r: Readiness): boolean
+
+  /** What the server's log says about how worker `pid` ended (a crash, or a recycle such as max-requests); null when it says nothing. */
+  exitEvidence?(target: Target, pid: number): ExitEvidence | null
+
+  /** Where the master's log ends now, so a run can read what the server logs during it; null when there is no readable log. */
+  logMark?(target: Target): LogMark | null
+  /** A line the server logged since `mark` (which moves on) saying the master reloads its workers on its own (HUP, USR2...), or null. */
+  reloadSince?(target: Target, mark: LogMark): string | null
 }

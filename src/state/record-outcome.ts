@@ -2,6 +2,7 @@
  * What a finished run writes into the group's state file: the worker records, the surplus, the run
  * summary and, after a failure, error-resistance mode.
  */
+import { entersErrorResistance } from '../roll/policy.js'
 import { readyMs } from '../roll/records.js'
 import type { RollOutcome } from '../roll/roller.js'
 import type { Resolved } from '../servers/resolve.js'
@@ -62,8 +63,8 @@ export function recordOutcome(
   also?: (s: GroupState) => void,
 ): ReplacedEntry[] {
   const replaced = replacedEntries(outcome)
-  const interrupted = outcome.aborted?.reason === 'interrupted'
-  const enterErrorResistance = errorResistance !== undefined || (!outcome.ok && !interrupted)
+  // an interruption or a reload under our feet is not the release's fault (roll/policy.ts)
+  const enterErrorResistance = errorResistance !== undefined || (!outcome.ok && entersErrorResistance(outcome.aborted?.reason))
   const live = new Set(resolved.adapter.workers(resolved.target).map((w) => w.pid))
   updateState(dir, groupKey(resolved), (s) => {
     s.roll = null

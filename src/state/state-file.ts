@@ -19,6 +19,8 @@ export interface WorkerRecord {
   status: string | null
   release: string | null
   root: string | null
+  /** it reported PRELOAD=1: it runs its master's code, whatever is on disk (no release is recorded) */
+  preload?: boolean
 }
 
 export interface ReplacedEntry {

@@ -1,7 +1,7 @@
 // The roll's policy as tables of cases over plain records: no processes, no sockets, no clock.
 import t from 'tap'
 import type { BareStatus, Readiness } from '../../src/readiness/protocol.js'
-import { nextStep, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
+import { entersErrorResistance, groupMismatch, nextStep, reloadedByCount, stopsInFlight, readyTimeoutMessage, refusal, verdictOn, walkDone, whyDrop, whyNotOurs, type ArrivalContext, type Verdict } from '../../src/roll/policy.js'
 import { newRecords, type RollRecords, type StepState } from '../../src/roll/records.js'
 
 /** Records for old workers 10, 20, 30, 40, one step each; `states` sets the steps' states (started unless pending-unstarted). */
@@ -49,7 +49,7 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
     live: new Set([20, 30, 40, 11, 12]),
     isRunning: () => false,
     groupMatches: (r) => r.group === 'g',
-    target: { description: 'Sim master 1 [g]', group: 'g' },
+    target: { description: 'Sim master 1 [g]', group: 'g', masterPid: 1 },
     ...o,
   })
   // step 1 claimed worker 11; steps 2 and 3 await their replacements
@@ -64,7 +64,11 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
     { name: 'a replacement already claimed', v: full(11), why: /^pid 11 was already accepted$/ },
     { name: 'a running process that is not a child of this master', v: full(99), ctx: { isRunning: () => true }, why: /^pid 99 is not a worker of Sim master 1 \[g\] \(another group sharing the port\?\)$/ },
     { name: 'a process that is gone', v: full(99), why: /^pid 99 is not running \(any more\)$/ },
-    { name: 'another GROUP', v: full(12, { group: 'other' }), why: /^GROUP=other is not g$/ },
+    // issue 10: GROUP is advisory; a verified child of the master is ours whatever its GROUP says (groupMismatch warns)
+    { name: 'another GROUP: still ours', v: full(12, { group: 'other' }), why: null },
+    { name: 'PPID is not the master: a forgery, or another master', v: full(12, { ppid: 4242 }), why: /^pid 12 PPID=4242 is not the master 1$/ },
+    { name: 'PPID=1 with a live worker pid (a forged datagram)', v: full(12, { ppid: 1 }), ctx: { target: { description: 'M', group: 'g', masterPid: 456 } }, why: /^pid 12 PPID=1 is not the master 456$/ },
+    { name: 'no PPID (a hand-made hook): /proc alone decides', v: full(12, { ppid: null }), why: null },
     { name: 'no GROUP: accepted', v: full(12, { group: null }), why: null },
     { name: 'a server without a GROUP check', v: full(12, { group: 'other' }), ctx: { groupMatches: undefined }, why: null },
     { name: 'bare line without --accept-bare-ok', v: bare(200), why: /^bare status line without --accept-bare-ok$/ },
@@ -85,22 +89,53 @@ t.test('arrival attribution: a replacement is a live worker of the group, not an
   }
 })
 
+t.test('GROUP is advisory: a mismatch is a warning on a datagram that is ours', async (t) => {
+  const ctx: ArrivalContext = {
+    acceptBareOk: false,
+    live: new Set([12]),
+    isRunning: () => true,
+    groupMatches: (r) => r.group === 'uwsgi-77',
+    target: { description: 'uWSGI master 77 [uwsgi-77]', group: 'uwsgi-77', masterPid: 77 },
+  }
+  t.equal(groupMismatch(full(12, { group: 'uWSGI master app:blue' }), ctx), 'GROUP=uWSGI master app:blue is not uwsgi-77')
+  t.equal(groupMismatch(full(12, { group: 'uwsgi-77' }), ctx), null)
+  t.equal(groupMismatch(full(12, { group: null }), ctx), null, 'no GROUP, nothing to warn of')
+  t.equal(groupMismatch(full(12, { group: 'x' }), { ...ctx, groupMatches: undefined }), null, 'a server without a GROUP check')
+  t.equal(groupMismatch(bare(200), ctx), null)
+})
+
+t.test('a timed-out step lists what it ignored, else the server hint', async (t) => {
+  const hint = () => 'is the hook configured?'
+  t.equal(readyTimeoutMessage('6.00 s', [], hint), 'no READY within 6.00 s (--ready-timeout): is the hook configured?')
+  t.equal(
+    readyTimeoutMessage('6.00 s', ['pid 123 PPID=1 is not the master 456', 'pid 123 PPID=1 is not the master 456', 'pid 9 is not running (any more)'], hint),
+    'no READY within 6.00 s (--ready-timeout); ignored during this step: pid 123 PPID=1 is not the master 456; pid 9 is not running (any more)',
+    'distinct reasons, no guess about the environment',
+  )
+  const many = Array.from({ length: 8 }, (_, i) => `pid ${i} is not running (any more)`)
+  t.match(readyTimeoutMessage('1 s', many, hint), /pid 4 is not running \(any more\); and 3 more \(see the datagram-ignored events in the log\)$/)
+})
+
 t.test('readiness verdicts', async (t) => {
   const expect = (r: Readiness) => (r.release === 'r2' ? null : `runs release ${r.release ?? '(none)'}, not r2`)
-  const cases: Array<{ name: string; v: Readiness | BareStatus; check?: typeof expect; verdict: Verdict }> = [
+  const cases: Array<{ name: string; v: Readiness | BareStatus; check?: typeof expect; recycle?: boolean; verdict: Verdict }> = [
     { name: 'READY=1, 200', v: full(12), check: expect, verdict: { verdict: 'ready' } },
     { name: 'READY=1 without a status line', v: full(12, { status: null, statusCode: null }), verdict: { verdict: 'ready' } },
     { name: 'READY=0', v: full(12, { ready: false, status: '503 Unavailable', statusCode: 503 }), verdict: { verdict: 'not-ready', status: '503 Unavailable' } },
     { name: 'READY=0 without a status line', v: full(12, { ready: false, status: null, statusCode: null }), verdict: { verdict: 'not-ready', status: null } },
     { name: 'READY=1 but a non-2xx status', v: full(12, { status: '500 Internal Server Error', statusCode: 500 }), check: expect, verdict: { verdict: 'not-ready', status: '500 Internal Server Error' } },
     { name: 'PRELOAD=1 with a release expected', v: full(12, { preload: true }), check: expect, verdict: { verdict: 'preloaded', release: 'r2' } },
-    { name: 'PRELOAD=1, no release expected', v: full(12, { preload: true }), verdict: { verdict: 'ready' } },
+    // issue 10: PRELOAD=1 fails the step even with no release expected (it used to be accepted), unless --recycle
+    { name: 'PRELOAD=1, no release expected', v: full(12, { preload: true }), verdict: { verdict: 'preloaded', release: 'r2' } },
+    { name: 'PRELOAD=1 with --recycle', v: full(12, { preload: true }), recycle: true, verdict: { verdict: 'recycled' } },
+    { name: 'PRELOAD=1 with --recycle, READY=0 still fails', v: full(12, { preload: true, ready: false, status: '503 X', statusCode: 503 }), recycle: true, verdict: { verdict: 'not-ready', status: '503 X' } },
+    { name: '--recycle on a worker that does not preload: an ordinary ready', v: full(12), recycle: true, verdict: { verdict: 'ready' } },
     { name: 'wrong release', v: full(12, { release: 'r1' }), check: expect, verdict: { verdict: 'wrong-release', why: 'runs release r1, not r2' } },
     { name: 'wrong release, no release expected', v: full(12, { release: 'r1' }), verdict: { verdict: 'ready' } },
     { name: 'bare OK', v: bare(200), check: expect, verdict: { verdict: 'ready' } },
     { name: 'bare non-2xx', v: bare(503), verdict: { verdict: 'not-ready', status: '503 X' } },
   ]
-  for (const c of cases) t.same(verdictOn(c.v, c.check), c.verdict, c.name)
+  for (const c of cases) t.same(verdictOn(c.v, c.check, c.recycle), c.verdict, c.name)
 })
 
 t.test('refusals in words: reason, message, and the server hint only when it helps', async (t) => {
@@ -110,6 +145,7 @@ t.test('refusals in words: reason, message, and the server hint only when it hel
     return 'preload_app is on'
   }
   t.equal(refusal({ verdict: 'ready' }, 12, 'Sim master 1 [g]', hint), null)
+  t.equal(refusal({ verdict: 'recycled' }, 12, 'Sim master 1 [g]', hint), null)
   t.same(refusal({ verdict: 'not-ready', status: '503 Unavailable' }, 12, 'Sim master 1 [g]', hint), {
     reason: 'not-ready',
     message:
@@ -121,11 +157,38 @@ t.test('refusals in words: reason, message, and the server hint only when it hel
     reason: 'wrong-release',
     message:
       'new worker 12 reported PRELOAD=1: it was forked from a master that preloaded the app (preload_app), so it runs the code the master ' +
-      'imported when it started, whatever RELEASE=(none) on disk says. Likely cause: preload_app is on',
+      'imported when it started, whatever RELEASE=(none) on disk says. A restart of its workers brings no new code: ' +
+      'pass --recycle to recycle them anyway (memory; code unchanged), or restart the master for new code. Likely cause: preload_app is on',
   })
   t.same(refusal({ verdict: 'wrong-release', why: 'runs release r1, not r2' }, 12, 'M', hint), {
     reason: 'wrong-release',
     message: 'new worker 12 runs release r1, not r2. Likely cause: preload_app is on',
   })
   t.equal(asked, 2)
+})
+
+t.test('which failures stop everything, which enter error-resistance mode', async (t) => {
+  const cases: Array<[string, boolean, boolean]> = [
+    // reason, stops the steps in flight too, enters error-resistance mode
+    ['not-ready', false, true],
+    ['ready-timeout', false, true],
+    ['died-after-ready', true, true],
+    ['interrupted', true, false],
+    ['master-reloaded', true, false],
+    ['master-gone', false, true],
+  ]
+  for (const [reason, stops, er] of cases) {
+    t.equal(stopsInFlight(reason as never), stops, `${reason}: stops in flight`)
+    t.equal(entersErrorResistance(reason), er, `${reason}: error-resistance mode`)
+  }
+})
+
+t.test('a reload by the count: more workers than the master keeps, plus what a surge asked for', async (t) => {
+  const r = records(['awaiting-ready', 'unstarted'])
+  t.equal(reloadedByCount(r, 5), null, 'the first look sets what the master keeps (a worker was starting when the run listed them)')
+  t.equal(r.baseline, 5)
+  t.equal(reloadedByCount(r, 4), null, 'fewer while one is replaced')
+  r.surplus = 1
+  t.equal(reloadedByCount(r, 6), null, 'a surge step asked for one more')
+  t.equal(reloadedByCount(r, 8), 'it runs 8 workers, more than the 5 it keeps plus 1 this run asked for: it started a new set of workers on its own')
 })

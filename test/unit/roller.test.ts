@@ -17,6 +17,16 @@ interface SimOptions {
   bootMs?: number
   /** surge: the master's TTOU stops its oldest worker, unless this says the drain hangs */
   ttouDrainHangs?: boolean
+  /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
+  forge?: boolean
+  /** `afterMs` after the first signal, the last original worker exits on its own (max-requests) and the master respawns it */
+  recycle?: { afterMs: number; bootMs: number }
+  /** the n-th replacement dies this long after its READY (and the master respawns it), or lives on (null) */
+  diesAfterReadyMs?: (n: number) => number | null
+  /** what the server's log says about a dead worker */
+  evidence?: { kind: 'crashed' | 'recycled'; detail: string }
+  /** `afterMs` after the first READY, the master reloads: N new workers, and `overlapMs` later every other worker stops; `logged`: its log says so */
+  reload?: { afterMs: number; overlapMs: number; logged: boolean }
 }
 
 function simulation(o: SimOptions) {
@@ -28,16 +38,34 @@ function simulation(o: SimOptions) {
   let inFlight = 0
   let maxInFlight = 0
   const signalled: number[] = []
-  const spawn = () => {
+  const spawn = (bootMs = o.bootMs ?? 15, counted = true) => {
     const pid = nextPid++
     live.set(pid, tick++)
-    const n = ++spawned
+    const n = counted ? ++spawned : 0
+    if (o.forge) inbox.push({ at: Date.now(), from: 'forger', value: { kind: 'full', ready: true, pid, ppid: 4242, group: 'g', status: '200 OK', statusCode: 200, release: 'r2', root: null, bootMs: 1, preload: false, app: null, mac: null } })
     if (o.silent?.(n)) return
     setTimeout(() => {
       if (!live.has(pid)) return
       inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
-      inFlight--
-    }, o.bootMs ?? 15)
+      if (counted) inFlight--
+      if (o.reload && n === 1) setTimeout(reloadAll, o.reload.afterMs)
+      const dies = counted ? o.diesAfterReadyMs?.(n) : null
+      if (dies !== null && dies !== undefined) {
+        setTimeout(() => {
+          live.delete(pid)
+          spawn(bootMs, false)
+        }, dies)
+      }
+    }, bootMs)
+    return pid
+  }
+  let respawned: number | null = null
+  let reloaded = false
+  const reloadAll = () => {
+    reloaded = true
+    const before = [...live.keys()]
+    for (let i = 0; i < o.workers; i++) spawn(1000, false)
+    setTimeout(() => before.forEach((p) => live.delete(p)), o.reload?.overlapMs ?? 0)
   }
   for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
   const original = [...live.keys()]
@@ -47,6 +75,13 @@ function simulation(o: SimOptions) {
     readStat: (pid: number) => (live.has(pid) ? { pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) } : null),
     signal: (pid: number) => {
       if (!live.has(pid)) return 'gone'
+      if (o.recycle && signalled.length === 0) {
+        const { afterMs, bootMs } = o.recycle
+        setTimeout(() => {
+          live.delete(original[original.length - 1] as number)
+          respawned = spawn(bootMs, false)
+        }, afterMs)
+      }
       signalled.push(pid)
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
@@ -76,6 +111,9 @@ function simulation(o: SimOptions) {
     },
     resolve: () => null,
     workers: () => [...live.keys()].map(info),
+    exitEvidence: () => o.evidence ?? null,
+    logMark: () => ({ path: 'sim.log', offset: 0 }),
+    reloadSince: () => (reloaded && o.reload?.logged ? '[INFO] Handling signal: hup' : null),
     masterGoneHint: () => 'master gone',
     noReadyHint: () => 'no datagram',
     wrongReleaseHint: () => 'old code',
@@ -91,19 +129,32 @@ function simulation(o: SimOptions) {
       return out
     },
     wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    rejectedSince: () => [],
   }
   const target: Target = { server: 'gunicorn', group: 'g', masterPid: 1, masterStartTicks: 0, description: 'Sim master 1 [g]', via: 'group', meta: {} }
   const inject = (a: Arrival) => inbox.push(a)
-  return { procfs, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info }
+  // the boot-relative clock: process start ticks and signal ticks count on the same scale
+  const clock = { bootTick: () => tick }
+  return { procfs, clock, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info, respawned: () => respawned }
 }
 
 async function run(
   t: Tap.Test,
   sim: ReturnType<typeof simulation>,
-  opts: { batch: number; readyTimeoutMs?: number; strategy?: 'replace' | 'surge'; surplusToRetire?: number; drainTimeoutMs?: number },
+  opts: {
+    batch: number
+    readyTimeoutMs?: number
+    strategy?: 'replace' | 'surge'
+    surplusToRetire?: number
+    drainTimeoutMs?: number
+    selected?: number
+    minReadyMs?: number
+    waitMinReady?: boolean
+  },
 ) {
   const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
     '../../src/proc/procfs.js': sim.procfs,
+    '../../src/proc/boot-clock.js': { ...(await import('../../src/proc/boot-clock.js')), ...sim.clock },
   })
   const events: RollEvent[] = []
   const workers = sim.original.map(sim.info)
@@ -112,7 +163,7 @@ async function run(
     target: sim.target,
     listener: sim.listener as never,
     workers,
-    selected: workers,
+    selected: workers.slice(0, opts.selected ?? workers.length),
     emit: (e) => events.push(e),
     options: {
       strategy: opts.strategy ?? 'replace',
@@ -123,6 +174,8 @@ async function run(
       pollIntervalMs: 2,
       acceptBareOk: false,
       surplusToRetire: opts.surplusToRetire ?? 0,
+      minReadyMs: opts.minReadyMs ?? 0,
+      waitMinReady: opts.waitMinReady ?? false,
     },
   })
   return { outcome, events }
@@ -228,4 +281,106 @@ t.test('a good run hands back the surplus an earlier failed surge left', async (
   t.equal(outcome.surplus, -1, 'one earlier surplus worker handed back')
   t.equal(sim.live.size, 2, 'one TTOU more than the steps')
   t.ok(events.some((e) => e.event === 'retired' && /earlier failed surge/.test(e.why)))
+})
+
+t.test('a forged READY (the booting replacement\'s pid, a wrong PPID) is ignored and does not use up the pid', async (t) => {
+  const sim = simulation({ workers: 2, forge: true, bootMs: 30 })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true, 'each step completed on the real datagram')
+  const forged = events.filter((e) => e.event === 'datagram-ignored' && /PPID=4242 is not the master 1/.test(e.detail))
+  t.equal(forged.length, 2, 'both forgeries were logged as ignored, with why')
+  t.same(outcome.steps.map((s) => s.newPid), forged.map((e) => e.event === 'datagram-ignored' && e.pid), 'the real datagram of the same pid was then accepted')
+})
+
+t.test('a step that times out lists the datagrams it ignored, not a guess about the environment', async (t) => {
+  const sim = simulation({ workers: 2, forge: true, silent: () => true })
+  const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
+  t.equal(outcome.aborted?.reason, 'ready-timeout')
+  t.match(outcome.aborted?.message, /^no READY within 150 ms \(--ready-timeout\); ignored during this step: pid \d+ PPID=4242 is not the master 1$/)
+})
+
+t.test('a respawn the master made on its own (max-requests) is no step\'s replacement, even if it reports first', async (t) => {
+  // worker 102 (not selected) recycles while step 1 boots; its respawn reports while step 2 awaits its own
+  const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
+  const { outcome, events } = await run(t, sim, { batch: 1, selected: 2 })
+  t.equal(outcome.ok, true)
+  const r = sim.respawned()
+  t.ok(r !== null && outcome.steps.every((s) => s.newPid !== r), 'no step took the respawn')
+  t.ok(events.some((e) => e.event === 'datagram-ignored' && e.reason === 'not-caused-by-step' && e.pid === r && /respawn of worker 102, which exited on its own/.test(e.detail)))
+  t.ok(events.some((e) => e.event === 'credited' && e.pid === r && e.respawnOf === 102))
+  for (const step of outcome.steps) t.ok((step.newStartTicks as number) >= (step.signalTick as number), `step ${step.index}: its replacement was forked after its signal`)
+})
+
+t.test('an old worker that exited on its own before its turn: its respawn is that step\'s replacement, nothing is signalled', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
+  const { outcome, events } = await run(t, sim, { batch: 1 })
+  t.equal(outcome.ok, true)
+  t.same(sim.signalled, sim.original.slice(0, 2), 'the recycled worker was never signalled')
+  t.ok(events.some((e) => e.event === 'adopted' && e.oldPid === 102))
+  t.equal(outcome.steps[2]?.newPid, sim.respawned(), 'step 3 took the respawn of its old worker')
+  t.not(outcome.steps[1]?.newPid, sim.respawned(), 'step 2 did not')
+  t.same(outcome.untouched, [])
+})
+
+t.test('a replacement that dies after READY stops the run at once: no further worker signalled, exit reason died-after-ready', async (t) => {
+  const sim = simulation({ workers: 4, bootMs: 40, diesAfterReadyMs: () => 15 })
+  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 100 })
+  t.equal(outcome.aborted?.reason, 'died-after-ready')
+  const first = outcome.steps[0]!
+  t.match(outcome.aborted?.message, new RegExp(`^new worker ${first.newPid} of Sim master 1 \\[g\\] sent READY and died \\d+ ms later: the new release does not stay up`))
+  t.equal(outcome.aborted?.newPid, first.newPid, 'the dead worker is named')
+  t.equal(outcome.aborted?.oldPid, sim.original[0], "with its step's old worker")
+  const abortAt = events.findIndex((e) => e.event === 'abort')
+  t.ok(events.every((e, i) => e.event !== 'signal' || i < abortAt), 'no signal after the death was seen')
+  t.same(sim.signalled, sim.original.slice(0, 2), 'the second step was in flight (no wait by default); the third never began')
+  t.same(outcome.steps.filter((s) => s.state === 'ready'), [], 'a dead replacement does not count as replaced')
+  t.same(outcome.untouched, sim.original.slice(2))
+})
+
+t.test('--wait-min-ready: the next step waits for the window, so the death is seen before a second worker is touched', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 15 })
+  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 80, waitMinReady: true })
+  t.equal(outcome.aborted?.reason, 'died-after-ready')
+  t.same(sim.signalled, sim.original.slice(0, 1))
+})
+
+t.test('--wait-min-ready on a healthy release: every step waits out its window, all replaced', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 10 })
+  const t0 = Date.now()
+  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 60, waitMinReady: true })
+  t.equal(outcome.ok, true)
+  t.ok(Date.now() - t0 >= 180, 'three windows, one after another')
+})
+
+t.test('the last replacement is watched for --min-ready before the run ends', async (t) => {
+  const dies = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30, evidence: { kind: 'crashed', detail: 'terminated by signal 9' } })
+  const r1 = await run(t, dies, { batch: 1, minReadyMs: 150 })
+  t.equal(r1.outcome.aborted?.reason, 'died-after-ready')
+  t.match(r1.outcome.aborted?.message, /died \d+ ms later \(Sim's log: terminated by signal 9\)/, 'how it died, from the server log')
+  t.ok(r1.events.some((e) => e.event === 'settling'))
+  const noWindow = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30 })
+  const r2 = await run(t, noWindow, { batch: 1, minReadyMs: 0 })
+  t.equal(r2.outcome.ok, true, 'with --min-ready 0 the run ends at the last READY: the window is what catches the last one')
+})
+
+t.test('a replacement the server recycled on purpose (its log says max-requests) is no failure', async (t) => {
+  const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 30, evidence: { kind: 'recycled', detail: 'restarted after max_requests' } })
+  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 60 })
+  t.equal(outcome.ok, true, outcome.aborted?.message ?? '')
+  t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 3)
+  t.ok(events.some((e) => e.event === 'worker-gone' && /max_requests/.test(e.detail)))
+  t.ok(outcome.steps.every((s) => (s.newStartTicks as number) >= (s.signalTick as number)), "no step took a recycled worker's respawn")
+})
+
+t.test('a reload under our feet (the master starts a new set of workers): stopped, master-reloaded, never a clean roll', async (t) => {
+  const byCount = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 40, logged: false } })
+  const a = await run(t, byCount, { batch: 1 })
+  t.equal(a.outcome.aborted?.reason, 'master-reloaded')
+  t.match(a.outcome.aborted?.message, /^Sim master 1 \[g\] replaced its workers on its own during the run \(it runs \d+ workers, more than the 3 it keeps: it started a new set of workers on its own\)\. Stopped after \d of 3 steps; no further worker was touched$/)
+  t.ok(byCount.signalled.length <= 2, 'no worker signalled after it was seen')
+
+  const byLog = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 0, logged: true } })
+  const b = await run(t, byLog, { batch: 1, minReadyMs: 100 })
+  t.equal(b.outcome.aborted?.reason, 'master-reloaded', 'seen in the log before the stopped replacement counts as a death')
+  t.match(b.outcome.aborted?.message, /\(Sim's log: "\[INFO\] Handling signal: hup"\)/)
 })

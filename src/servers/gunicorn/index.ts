@@ -10,10 +10,12 @@
  */
 import { TargetError } from '../../errors.js'
 import { signal } from '../../proc/procfs.js'
+import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
 import { resolve } from './find-master.js'
 import { hazards } from './hazards.js'
+import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
 
@@ -43,4 +45,7 @@ export const gunicorn: ServerAdapter = {
   wrongReleaseHint,
   appSpec,
   hazards,
+  exitEvidence: (target, pid) => logExitEvidence(target, pid, GUNICORN_EXIT_RULES),
+  logMark: markLog,
+  reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), GUNICORN_RELOAD),
 }

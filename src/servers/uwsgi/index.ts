@@ -13,9 +13,11 @@
  */
 import { readSignalMasks, type ProcInfo } from '../../proc/procfs.js'
 import type { Readiness } from '../../readiness/protocol.js'
+import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
 import { notFoundHint, resolve } from './find-master.js'
+import { UWSGI_EXIT_RULES, UWSGI_RELOAD } from './exit-evidence.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
@@ -60,4 +62,7 @@ export const uwsgi: ServerAdapter = {
     const procname = target.meta.procname as string | null
     return r.group === (procname ?? target.group)
   },
+  exitEvidence: (target, pid) => logExitEvidence(target, pid, UWSGI_EXIT_RULES),
+  logMark: markLog,
+  reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), UWSGI_RELOAD),
 }

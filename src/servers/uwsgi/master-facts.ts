@@ -1,6 +1,7 @@
 /** What can be known of a running uWSGI master's configuration: its options, its log, lazy-apps. */
-import { procInfo, readCwd, readEnviron, readFdTarget, type ProcInfo } from '../../proc/procfs.js'
+import { procInfo, readCwd, readEnviron, type ProcInfo } from '../../proc/procfs.js'
 import { readTail } from '../shared/log-tail.js'
+import { logFileOf } from '../shared/master-log.js'
 import type { Target } from '../types.js'
 import { lazyOf, type LazyFacts } from './lazy-apps.js'
 import { addEnvOptions, emptyOptions, lastValue, parseCommandLine, readIni, type UwsgiOptions } from './options.js'
@@ -9,14 +10,7 @@ import { isCommandLine } from './processes.js'
 /** The line a uWSGI WSGI module must end with. */
 export const HOOK_LINE = 'from rolling_restart_hook.uwsgi import notify_ready; application = notify_ready(application)'
 
-/** The master's log file, when its stderr (or stdout) goes to a regular file. */
-export function logFileOf(pid: number): string | null {
-  for (const fd of [2, 1]) {
-    const t = readFdTarget(pid, fd)
-    if (t && t.startsWith('/') && !t.startsWith('/dev/') && !t.endsWith(' (deleted)')) return t
-  }
-  return null
-}
+export { logFileOf }
 
 /** Options as far as they can be known: the command line when untitled, else an ini named by --server-config or by the log. */
 export function optionsOf(p: ProcInfo, configFile: string | null, log: string | null): { options: UwsgiOptions; complete: boolean } {

@@ -1,0 +1,25 @@
+/**
+ * A reload under our feet: the master replacing its workers on its own during the run (Gunicorn
+ * HUP or USR2, a uWSGI reload). Seen in the server's log (the adapter's reloadSince, read from
+ * where the log ended when the run started) or in the worker count (more than the master keeps).
+ * The run stops touching workers at once, abort reason master-reloaded: not the release's fault,
+ * so no error-resistance mode, but never a clean roll either.
+ */
+import { StepFailure } from './failure.js'
+import { reloadedByCount } from './policy.js'
+import { done } from './records.js'
+import type { RollRun } from './types.js'
+
+/** Throw master-reloaded when the log says so, or (given the live count of one look) the count does. */
+export function checkReload(run: RollRun, live?: number): void {
+  const { adapter, target } = run.input
+  const line = run.logMark && adapter.reloadSince ? adapter.reloadSince(target, run.logMark) : null
+  const why = line !== null ? `${adapter.label}'s log: "${line}"` : live !== undefined ? reloadedByCount(run.records, live) : null
+  if (why === null) return
+  const { steps } = run.records
+  const message =
+    `${target.description} replaced its workers on its own during the run (${why}). ` +
+    `Stopped after ${done(steps).length} of ${steps.length} steps; no further worker was touched`
+  run.abort(new StepFailure('master-reloaded', message))
+  throw new StepFailure('master-reloaded', message)
+}

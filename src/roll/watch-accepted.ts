@@ -1,0 +1,32 @@
+/**
+ * Every replacement accepted in the run stays watched (same pid, same start tick) until the run
+ * ends. One that is gone either ended on purpose, as the server's log says (max-requests: the
+ * master respawns it, and that respawn is no step's), or the release dies after READY: the run
+ * stops at once, naming the dead worker and, when the log says it, how it ended.
+ */
+import { formatMs } from '../config.js'
+import { StepFailure } from './failure.js'
+import { diedAfterReadyMessage, recycledAfterReady } from './policy.js'
+import { accepted } from './records.js'
+import type { RollRun } from './types.js'
+
+export function watchAccepted(run: RollRun): void {
+  const { adapter, target, emit } = run.input
+  for (const step of accepted(run.records)) {
+    const pid = step.newPid as number
+    if (step.newStartTicks === null || run.proc.isSameProcess(pid, step.newStartTicks)) continue
+    const evidence = adapter.exitEvidence?.(target, pid) ?? null
+    const now = Date.now()
+    if (recycledAfterReady(evidence)) {
+      step.recycledAt = now
+      run.records.exits.push({ pid, tick: run.proc.bootTick(), paidBy: null })
+      emit({ event: 'worker-gone', pid, detail: `(step ${step.index}'s replacement) ${evidence?.detail ?? 'ended'}, as the server's log says: the master respawns it` })
+      continue
+    }
+    const message = diedAfterReadyMessage(pid, target.description, formatMs(now - (step.readyAt ?? now)), evidence, adapter.label)
+    step.state = 'failed'
+    step.failure = message
+    run.abort(new StepFailure('died-after-ready', message, pid, step.oldPid), step)
+    throw new StepFailure('died-after-ready', message)
+  }
+}

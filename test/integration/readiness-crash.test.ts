@@ -1,0 +1,34 @@
+// Issue 10: a release whose new workers send READY and die 0.3 s later never ends in exit 0. Five
+// runs, each on a fresh Gunicorn (Debian's 20.1): exit 4 every time, no worker signalled after the
+// first death, and the message names the dead worker (and how it died, from Gunicorn's log).
+import t from 'tap'
+import { isAlive } from '../helpers/procs.js'
+import { events, gunicornGroup, ofKind, rollRelease } from './readiness-shared.js'
+
+const RUNS = 5
+
+for (let i = 1; i <= RUNS; i++) {
+  t.test(`run ${i} of ${RUNS}: new workers that die 0.3 s after READY stop the roll, exit 4`, async (t) => {
+    const { original, run, report } = await rollRelease(await gunicornGroup(t, { name: `crash-after-ready-${i}`, workers: 3 }), 'crash_after_ready', 'bad')
+    t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-2000) })
+    t.equal(report.aborted?.reason, 'died-after-ready')
+    t.equal(report.errorResistance, true)
+    const m = /^new worker (\d+) of Gunicorn master \d+ \[[^\]]+\] sent READY and died ([\d.]+ m?s) later \(Gunicorn's log: terminated by signal 9\)/.exec(report.aborted?.message ?? '')
+    t.ok(m, `the message names the dead worker and how it died: ${report.aborted?.message}`)
+    const dead = Number(m?.[1])
+    t.equal(report.aborted?.newPid, dead)
+    t.notOk(isAlive(dead), `worker ${dead} is dead`)
+    t.same(report.replaced, [], 'no step counts as replaced')
+
+    const log = events(run)
+    const ready = ofKind(log, 'ready').find((e) => e.newPid === dead)
+    t.ok(ready, 'the dead worker had been accepted on its READY')
+    // it died CRASH_AFTER (0.3 s) after its status probe, which is just before its READY
+    const deathBy = (ready?.at ?? 0) + 300
+    const signals = ofKind(log, 'signal')
+    t.ok(signals.every((s) => s.at < deathBy), `no worker signalled after the death (signals at +${signals.map((s) => s.at - (ready?.at ?? 0)).join(', +')} ms from its READY)`)
+    t.ok(signals.length <= 2, `${signals.length} worker(s) signalled: the first step, and at most the one in flight when it died`)
+    t.same(original.filter(isAlive).length, original.length - signals.length, 'the other old workers are untouched and serve')
+    t.comment(`run ${i}: ${report.aborted?.message.split(': the new')[0]}; ${signals.length} signalled, ${report.untouched.length} untouched`)
+  })
+}
