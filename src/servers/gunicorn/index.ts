@@ -12,7 +12,7 @@ import { TargetError } from '../../errors.js'
 import { signal } from '../../proc/procfs.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
-import { resolve } from './find-master.js'
+import { notFoundHint, resolve } from './find-master.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
@@ -32,6 +32,7 @@ export const gunicorn: ServerAdapter = {
   canSurge: true,
   resolve,
   workers,
+  notFoundHint,
   surgeUp(target: Target): void {
     masterSignal(target, 'SIGTTIN')
   },
