@@ -26,7 +26,7 @@ export const DEFAULTS = {
 export const STRATEGIES = ['replace', 'surge'] as const
 export type Strategy = (typeof STRATEGIES)[number]
 
-export const SERVER_KINDS = ['gunicorn', 'mod_wsgi', 'uwsgi'] as const
+export const SERVER_KINDS = ['gunicorn', 'uvicorn', 'mod_wsgi', 'uwsgi'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number]
 
 const DURATION_UNITS: Record<string, number> = {

@@ -20,7 +20,7 @@ export interface RawTargetFlags {
 
 export function addTargetOptions(cmd: Command): Command {
   return cmd
-    .option('-g, --group <name>', 'the group: Gunicorn proc_name, mod_wsgi process group (app:blue), uWSGI procname')
+    .option('-g, --group <name>', 'the group: Gunicorn proc_name, Uvicorn app spec (main:app), mod_wsgi process group (app:blue), uWSGI procname')
     .option('-p, --pidfile <file>', "the master's pidfile (Gunicorn pidfile, uWSGI pidfile, Apache PidFile)")
     .option('-m, --master <pid>', "the master's process id")
     .option('--apache-pidfile <file>', 'mod_wsgi: which Apache to look under, where several run')

@@ -3,21 +3,22 @@
  * each with its fix. Reads only: it signals nothing but signal 0, takes no lock, touches no worker.
  *
  * The server's own hazards come from its adapter (Gunicorn: preload_app, a chdir that does not follow
- * `current`, no process titles); the checks here apply to every server: permission to signal, the
- * readiness port, where the workers send their datagrams, the hook being importable, the state file.
+ * `current`, no process titles, an ASGI app under a WSGI worker class); the checks in src/doctor/
+ * apply to every server: the readiness port and where the workers send their datagrams
+ * (notify.ts), the state file and lock (state.ts), the hook being importable (hook.ts), and the
+ * status probe's Host against the app's Host check (status-host.ts). Permission to signal is here.
  */
 import { resolve as resolvePath } from 'node:path'
-import { parseNotify } from '../config.js'
-import { EXIT, RollingRestartError, type ExitCode } from '../errors.js'
-import { readEnviron, readOwner, signal } from '../proc/procfs.js'
-import { ReadinessListener } from '../readiness/listener.js'
+import { EXIT, type ExitCode } from '../errors.js'
+import { readOwner, signal } from '../proc/procfs.js'
+import { hookChecks, type HookReport } from '../preflight/hook-check.js'
+import { packageVersion } from '../version.js'
+import { notifyHazards } from '../doctor/notify.js'
+import { safeState, stateHazards } from '../doctor/state.js'
+import { statusHostHazards } from '../doctor/status-host.js'
 import { describeTargetFlags, resolveTarget, type Resolved } from '../servers/resolve.js'
 import type { Hazard } from '../servers/types.js'
-import { holderAlive, lockPath, readHolder } from '../state/lock.js'
-import { readState, stateKey, statePath, type GroupState } from '../state/state-file.js'
-import { packageVersion } from '../version.js'
 import { notifyAddress, printJson, stateDir, targetOptions, type RawTargetFlags } from './common.js'
-import { hookChecks, type HookReport } from '../preflight/hook-check.js'
 import type { Command } from 'commander'
 
 export interface DoctorFlags extends RawTargetFlags {
@@ -51,8 +52,15 @@ export function addDoctorOptions(cmd: Command): Command {
 export async function doctorCommand(flags: DoctorFlags): Promise<ExitCode> {
   const resolved = resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
   const { target } = resolved
-  const hazards = [...adapterHazards(resolved, flags), ...permissionHazards(resolved), ...(await notifyHazards(resolved, flags)), ...stateHazards(resolved, flags)]
-  const state = safeState(resolved, flags)
+  const where = { dir: stateDir(flags), targetFlags: describeTargetFlags(targetOptions(flags)) }
+  const hazards = [
+    ...adapterHazards(resolved, flags),
+    ...guarded('status probe Host', () => statusHostHazards(resolved)),
+    ...permissionHazards(resolved),
+    ...(await notifyHazards(resolved, () => notifyAddress(flags.notify))),
+    ...stateHazards(resolved, where),
+  ]
+  const state = safeState(resolved, where)
   const hookCheck = hookChecks(resolved, state, flags.preflightPython, packageVersion())
   hazards.push(...hookCheck.hazards)
   const report: DoctorReport = {
@@ -97,14 +105,19 @@ export function hookLine(h: HookReport): string {
 }
 
 function adapterHazards(resolved: Resolved, flags: DoctorFlags): Hazard[] {
+  return guarded(resolved.adapter.label, () => resolved.adapter.hazards?.(resolved.target, { releaseRoot: flags.root }) ?? [])
+}
+
+/** A check that throws reports that as a warning; the other checks still run. */
+function guarded(what: string, check: () => Hazard[]): Hazard[] {
   try {
-    return resolved.adapter.hazards?.(resolved.target, { releaseRoot: flags.root }) ?? []
+    return check()
   } catch (err) {
     return [
       {
         id: 'check-failed',
         severity: 'warning',
-        message: `the ${resolved.adapter.label} checks failed: ${(err as Error).message}`,
+        message: `the ${what} checks failed: ${(err as Error).message}`,
         fix: 'report this; the other checks below still ran',
       },
     ]
@@ -138,112 +151,3 @@ function permissionHazards(resolved: Resolved): Hazard[] {
   return out
 }
 
-async function notifyHazards(resolved: Resolved, flags: DoctorFlags): Promise<Hazard[]> {
-  const out: Hazard[] = []
-  let address
-  try {
-    address = notifyAddress(flags.notify)
-  } catch (err) {
-    return [{ id: 'notify-invalid', severity: 'error', message: (err as Error).message, fix: 'give --notify HOST:PORT' }]
-  }
-  const where = `${address.host}:${address.port}`
-  try {
-    const l = await ReadinessListener.open(address, {}, () => undefined)
-    await l.close()
-  } catch (err) {
-    out.push({
-      id: 'notify-port-in-use',
-      severity: 'error',
-      message: `cannot listen on the readiness address ${where}: ${err instanceof RollingRestartError ? err.message : (err as Error).message}`,
-      fix: `wait for the run that holds it, or give this group its own port: --notify HOST:PORT and the same ROLLING_RESTART_NOTIFY in the server's environment`,
-    })
-  }
-  // Where the workers will send: the server's ROLLING_RESTART_NOTIFY, when its environment is readable.
-  const env = readEnviron(resolved.target.masterPid)
-  const theirs = env && Object.keys(env).length > 0 ? (env.ROLLING_RESTART_NOTIFY ?? '127.0.0.1:4012') : null
-  if (theirs !== null) {
-    if (theirs.toLowerCase() === 'off') {
-      out.push({
-        id: 'notify-off',
-        severity: 'error',
-        message: `${resolved.target.description} runs with ROLLING_RESTART_NOTIFY=off: its workers send no readiness datagram`,
-        fix: `set ROLLING_RESTART_NOTIFY=${where} in the server's environment and restart the master once`,
-      })
-    } else {
-      let parsed = null
-      try {
-        parsed = parseNotify('ROLLING_RESTART_NOTIFY', theirs)
-      } catch {
-        parsed = null
-      }
-      if (!parsed || parsed.port !== address.port || !sameHost(parsed.host, address.host)) {
-        out.push({
-          id: 'notify-mismatch',
-          severity: 'error',
-          message: `the workers of ${resolved.target.description} send their datagrams to ${theirs} (ROLLING_RESTART_NOTIFY), but runs listen on ${where}`,
-          fix: `run rolling-restart with --notify ${theirs}, or set ROLLING_RESTART_NOTIFY=${where} in the server's environment`,
-        })
-      }
-    }
-  }
-  return out
-}
-
-function sameHost(a: string, b: string): boolean {
-  const norm = (h: string) => (h === 'localhost' ? '127.0.0.1' : h)
-  return norm(a) === norm(b) || norm(a) === '0.0.0.0' || norm(b) === '0.0.0.0'
-}
-
-function safeState(resolved: Resolved, flags: DoctorFlags): GroupState | null {
-  try {
-    return readState(stateDir(flags), stateKey(resolved.target.server, resolved.target.group))
-  } catch {
-    return null
-  }
-}
-
-function stateHazards(resolved: Resolved, flags: DoctorFlags): Hazard[] {
-  const { target } = resolved
-  const dir = stateDir(flags)
-  const key = stateKey(target.server, target.group)
-  const out: Hazard[] = []
-  let state: GroupState | null = null
-  try {
-    state = readState(dir, key)
-  } catch (err) {
-    out.push({
-      id: 'state-corrupt',
-      severity: 'error',
-      message: (err as Error).message,
-      fix: `move ${statePath(dir, key)} aside (the group then starts afresh, with no history)`,
-    })
-    return out
-  }
-  if (state?.errorResistance) {
-    const er = state.errorResistance
-    out.push({
-      id: 'error-resistance',
-      severity: 'error',
-      message: `group '${target.group}' is in error-resistance mode since ${er.at} (${er.reason}): ${er.message}`,
-      fix: `fix the cause, then \`rolling-restart resume ${describeTargetFlags(targetOptions(flags))}\`; until then every run exits 5`,
-    })
-  }
-  if (state && state.surplus > 0) {
-    out.push({
-      id: 'surplus',
-      severity: 'warning',
-      message: `the master runs ${state.surplus} worker(s) above its configured count, left by a failed surge step`,
-      fix: 'the next successful run retires them',
-    })
-  }
-  const holder = readHolder(lockPath(dir, key))
-  if (holder && holder !== 'partial' && holderAlive(holder)) {
-    out.push({
-      id: 'run-in-progress',
-      severity: 'warning',
-      message: `a rolling-restart run (pid ${holder.pid}, since ${holder.since}) holds the lock on this group`,
-      fix: 'wait for it: a second run now exits 5',
-    })
-  }
-  return out
-}

@@ -3,8 +3,10 @@
  * it from outside.
  *
  *   interpreter   --preflight-python; the adapter's; the master's argv[0] when it has no process
- *                 title; $VIRTUAL_ENV/bin/python; a virtualenv whose site-packages the master has
- *                 mapped; /proc/PID/exe (symlinks resolved, so a virtualenv would be lost: last)
+ *                 title (a venv's bin/python when started as /srv/venv/bin/gunicorn or uvicorn);
+ *                 the venv of its argv[1] script; $VIRTUAL_ENV/bin/python; a virtualenv whose
+ *                 site-packages the master has mapped; /proc/PID/exe (symlinks resolved, so a
+ *                 virtualenv would be lost: last)
  *   directory     the adapter's chdir (Gunicorn chdir), else /proc/PID/cwd; for a deploy, the same
  *                 directory inside the new release
  *   environment   /proc/PID/environ, plus what the server sets itself (Gunicorn raw_env), with the
@@ -14,10 +16,11 @@
  *   app           --preflight-app, else the adapter's appSpec(); neither: skipped with a warning
  */
 import { existsSync, realpathSync } from 'node:fs'
-import { basename, delimiter, join } from 'node:path'
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path'
 import { hookPath } from '../paths.js'
 import { mappedFiles, procInfo, readCwd, readEnviron, readExe, readOwner } from '../proc/procfs.js'
 import { isWithin, rebase, type ReleaseLayout } from '../release/layout.js'
+import { venvOfFile } from '../servers/shared/venv.js'
 import type { AppSpec, ServerAdapter, Target } from '../servers/types.js'
 import type { PreflightInvocation } from './run.js'
 
@@ -132,16 +135,30 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 const PYTHON_NAME = /^python[0-9.]*$/
 
-/** Which interpreter the server runs, keeping a virtualenv when there is one. */
+/** argv[0] as the kernel found it: absolute, relative to the cwd, or looked up on the process's PATH. */
+export function commandPath(argv0: string, env: Record<string, string> | null, cwd: string | null, exists: (p: string) => boolean = existsSync): string | null {
+  if (isAbsolute(argv0)) return argv0
+  if (argv0.includes('/')) return cwd ? resolve(cwd, argv0) : null
+  for (const dir of (env?.PATH ?? '').split(delimiter)) {
+    if (dir && isAbsolute(dir) && exists(join(dir, argv0))) return join(dir, argv0)
+  }
+  return null
+}
+
+/**
+ * Which interpreter the server runs, keeping a virtualenv when there is one: a venv's bin/python
+ * is a symlink to the system Python, so /proc/PID/exe alone would lose the venv's packages.
+ */
 export function pythonOf(masterPid: number, fromAdapter?: string, explicit?: string): { path: string; from: string } | null {
   if (explicit) return { path: explicit, from: '--preflight-python' }
   if (fromAdapter) return { path: fromAdapter, from: 'the server configuration' }
   const p = procInfo(masterPid)
-  const argv0 = p?.argv[0]
-  if (argv0 && argv0.startsWith('/') && PYTHON_NAME.test(basename(argv0)) && existsSync(argv0)) {
-    return { path: argv0, from: "the master's command line" }
-  }
   const env = readEnviron(masterPid)
+  const argv0 = p?.argv[0] && PYTHON_NAME.test(basename(p.argv[0])) ? commandPath(p.argv[0], env, readCwd(masterPid)) : null
+  if (argv0 && existsSync(argv0)) return { path: argv0, from: "the master's command line" }
+  // `/srv/venv/bin/gunicorn` started by its shebang shows as `/srv/venv/bin/python /srv/venv/bin/gunicorn`; as argv[1] it names the venv too
+  const scriptVenv = p?.argv[1] ? venvOfFile(p.argv[1]) : null
+  if (scriptVenv && existsSync(join(scriptVenv, 'bin', 'python'))) return { path: join(scriptVenv, 'bin', 'python'), from: `the virtualenv of ${p?.argv[1]}` }
   const venv = env?.VIRTUAL_ENV
   if (venv && existsSync(join(venv, 'bin', 'python'))) return { path: join(venv, 'bin', 'python'), from: "the master's VIRTUAL_ENV" }
   const fromMaps = venvFromMaps(mappedFiles(masterPid))

@@ -194,7 +194,10 @@ export function refusal(
         reason: 'not-ready',
         message:
           `new worker ${newPid ?? '(unknown pid)'} of ${description} reported READY=0: its status probe said ${JSON.stringify(verdict.status ?? 'nothing')}. ` +
-          'The new release is not healthy; the remaining old workers keep serving',
+          // the hook names the probe setting when the probe's own request (Host, path) is the likely cause
+          (/ROLLING_RESTART_STATUS_(HOST|PATH)/.test(verdict.status ?? '')
+            ? 'The probe itself may be what failed, as that says; the remaining old workers keep serving'
+            : 'The new release is not healthy; the remaining old workers keep serving'),
       }
     case 'preloaded':
       return {

@@ -24,7 +24,7 @@ export function resolveForRun(flags: RestartFlags, plan: Pick<RestartPlan, 'stra
   if (plan.strategy === 'surge' && !adapter.canSurge) {
     throw new UsageError(
       `--strategy surge needs a server that can run one extra worker on request; ${adapter.label} cannot ` +
-        `(its process count is fixed by its configuration). Use --strategy replace`,
+        `(${adapter.noSurgeReason ?? 'its process count is fixed by its configuration'}). Use --strategy replace`,
     )
   }
   return resolved

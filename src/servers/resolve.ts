@@ -1,16 +1,18 @@
 /**
- * `--server auto|gunicorn|mod_wsgi|uwsgi` plus the target options -> one adapter and its target.
+ * `--server auto|gunicorn|uvicorn|mod_wsgi|uwsgi` plus the target options -> one adapter and its target.
  * auto asks every adapter and insists on exactly one answer.
  */
 import { TargetError, UsageError } from '../errors.js'
 import type { ServerKind } from '../config.js'
 import { gunicorn } from './gunicorn/index.js'
 import { modWsgi } from './mod-wsgi/index.js'
+import { uvicorn } from './uvicorn/index.js'
 import { uwsgi } from './uwsgi/index.js'
 import type { ServerAdapter, Target, TargetOptions } from './types.js'
 
 export const ADAPTERS: Record<ServerKind, ServerAdapter> = {
   gunicorn,
+  uvicorn,
   mod_wsgi: modWsgi,
   uwsgi,
 }
@@ -75,7 +77,8 @@ export function resolveTarget(opts: TargetOptions): Resolved {
   const hints: string[] = []
   if (opts.group !== undefined) {
     const generic: Record<ServerKind, string> = {
-      gunicorn: `a Gunicorn master titled 'gunicorn: master [${opts.group}]' (proc_name = ${opts.group}; titles need python3-setproctitle)`,
+      gunicorn: `a Gunicorn master titled 'gunicorn: master [${opts.group}]'`,
+      uvicorn: `a Uvicorn supervisor (uvicorn APP --workers N) named ${opts.group}`,
       mod_wsgi: `mod_wsgi daemon processes titled '(wsgi:${opts.group})' (is display-name=%{GROUP} set on WSGIDaemonProcess ${opts.group}?)`,
       uwsgi: `a uWSGI master named ${opts.group} (procname-master)`,
     }

@@ -20,7 +20,7 @@ export interface TargetOptions {
 
 export interface Target {
   server: ServerKind
-  /** the group's name: Gunicorn proc_name, mod_wsgi process group, uWSGI procname; the state file's key */
+  /** the group's name: Gunicorn proc_name, Uvicorn app spec or ROLLING_RESTART_GROUP, mod_wsgi process group, uWSGI procname; the state file's key */
   group: string
   /** the process whose children the workers are (Gunicorn arbiter, Apache parent, uWSGI master) */
   masterPid: number
@@ -79,6 +79,8 @@ export interface ServerAdapter {
   readonly stopSignal: NodeJS.Signals
   /** whether the master can run one extra worker on request (Gunicorn TTIN/TTOU) */
   readonly canSurge: boolean
+  /** why not, when the usual reason (a process count fixed by the configuration) is not it */
+  readonly noSurgeReason?: string
 
   /** Find the target, or return null when these options do not designate a server of this kind. Throws TargetError for a stale pidfile and the like. */
   resolve(opts: TargetOptions): Target | null

@@ -34,6 +34,16 @@ export interface GunicornOptions {
   hook?: boolean
   /** How long to wait for the workers and the first 200 (default 60 s). */
   startTimeoutMs?: number
+  /** How to run gunicorn (default Debian's /usr/bin/gunicorn): e.g. a venv's python and its bin/gunicorn (venv-gunicorn.ts). */
+  command?: string[]
+  /** Command-line arguments before the app (`-k`, `--threads`, `--no-control-socket` ...). */
+  args?: string[]
+  /** The app spec on the command line (default app:app). */
+  app?: string
+  /** Whether the master must be titled `gunicorn: master [NAME]` (default true: Debian's has python3-setproctitle). */
+  titled?: boolean
+  /** The Host header of the start-up check (a Django with ALLOWED_HOSTS answers 400 to any other). */
+  hostHeader?: string
 }
 
 export interface Gunicorn {
@@ -93,6 +103,10 @@ export const startGunicorn = async (t: Teardown, options: GunicornOptions): Prom
     hook: hookAvailable('gunicorn'),
     extraConfig: '',
     startTimeoutMs: 60_000,
+    command: [GUNICORN],
+    args: [] as string[],
+    app: 'app:app',
+    titled: true,
     ...options,
   }
   const dir = tempDir(t, 'gunicorn')
@@ -103,7 +117,8 @@ export const startGunicorn = async (t: Teardown, options: GunicornOptions): Prom
   writeFileSync(confPath, gunicornConfig({ ...o, port, pidfile }))
 
   const env = pythonEnv({ path: [o.appDir], notifyPort: o.notifyPort, env: o.env })
-  const server = spawnLogged(GUNICORN, ['-c', confPath, 'app:app'], { env, cwd: o.appDir, logFile })
+  const [exe, ...pre] = o.command as [string, ...string[]]
+  const server = spawnLogged(exe, [...pre, '-c', confPath, ...o.args, o.app], { env, cwd: o.appDir, logFile })
   const masterPid = server.pid
   const tracker = trackChildren(masterPid)
   let stopping: Promise<void> | undefined
@@ -116,12 +131,12 @@ export const startGunicorn = async (t: Teardown, options: GunicornOptions): Prom
       async () => {
         const ended = server.exit()
         if (ended) throw new WaitAborted(`gunicorn exited during start (code ${ended.code}, signal ${ended.signal})`)
-        return tracker.poll().length === o.workers && (await answers200(port, '/'))
+        return tracker.poll().length === o.workers && (await answers200(port, '/', o.hostHeader))
       },
       { timeoutMs: o.startTimeoutMs, intervalMs: 200, what: `gunicorn [${o.name}] to have ${o.workers} workers and answer GET / with 200 on port ${port}` },
     )
     const title = cmdline(masterPid)
-    if (!title.startsWith(`gunicorn: master [${o.name}]`)) {
+    if (o.titled && !title.startsWith(`gunicorn: master [${o.name}]`)) {
       throw new Error(`gunicorn master ${masterPid} has title '${title}', expected 'gunicorn: master [${o.name}]' (is python3-setproctitle installed?)`)
     }
     const written = Number(readFileSync(pidfile, 'utf8').trim())

@@ -1,5 +1,6 @@
-// One HTTP GET over a fresh connection, to loopback only.
-import { request } from 'node:http'
+// One HTTP GET to loopback only: over a fresh connection, or over a keep-alive agent's.
+import { request, type Agent } from 'node:http'
+import type { Socket } from 'node:net'
 
 export interface HttpResult {
   status: number
@@ -18,17 +19,24 @@ export const assertLoopback = (host: string): void => {
 export interface GetOptions {
   host?: string
   timeoutMs?: number
+  /** the Host header to send (default: host:port) */
+  hostHeader?: string
+  /** a keep-alive agent whose connections are reused (default: a new connection, `agent: false`) */
+  agent?: Agent
+  /** called with the socket the request went out on */
+  onSocket?: (socket: Socket) => void
 }
 
-/** GET http://host:port/path with `agent: false` (new connection); rejects on network errors. */
+/** GET http://host:port/path; rejects on network errors. */
 export const httpGet = (
   port: number,
   path = '/',
-  { host = '127.0.0.1', timeoutMs = 10_000 }: GetOptions = {},
+  { host = '127.0.0.1', timeoutMs = 10_000, hostHeader, agent, onSocket }: GetOptions = {},
 ): Promise<HttpResult> => {
   assertLoopback(host)
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', agent: false }, (res) => {
+    const headers = hostHeader !== undefined ? { host: hostHeader } : undefined
+    const req = request({ host, port, path, method: 'GET', agent: agent ?? false, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () =>
@@ -36,6 +44,7 @@ export const httpGet = (
       )
       res.on('error', reject)
     })
+    if (onSocket) req.once('socket', onSocket)
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs} ms`)))
     req.on('error', reject)
     req.end()
@@ -43,9 +52,9 @@ export const httpGet = (
 }
 
 /** True if GET answers 200 (any error counts as false). */
-export const answers200 = async (port: number, path = '/'): Promise<boolean> => {
+export const answers200 = async (port: number, path = '/', hostHeader?: string): Promise<boolean> => {
   try {
-    return (await httpGet(port, path, { timeoutMs: 5_000 })).status === 200
+    return (await httpGet(port, path, { timeoutMs: 5_000, ...(hostHeader !== undefined ? { hostHeader } : {}) })).status === 200
   } catch {
     return false
   }

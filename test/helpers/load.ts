@@ -1,6 +1,11 @@
-// A small closed-loop HTTP load generator: `concurrency` loops, each sending one GET on a new
-// connection and waiting for the answer before the next. Bounded in request count and time, and
-// loopback only. Every non-2xx answer and every network error is recorded as a failure.
+// A small closed-loop HTTP load generator: `concurrency` loops, each sending one GET and waiting
+// for the answer before the next, on a new connection each time or (keepAlive) reusing its
+// connection the way a pooling client does (Node's keep-alive Agent: a connection the server
+// closed is dropped from the pool, one it answered `Connection: close` on is not reused). Bounded
+// in request count and time, and loopback only. Every non-2xx answer and every network error is
+// recorded as a failure; nothing is retried.
+import { Agent } from 'node:http'
+import type { Socket } from 'node:net'
 import { httpGet, assertLoopback } from './http.js'
 
 export interface LoadOptions {
@@ -11,6 +16,10 @@ export interface LoadOptions {
   maxDurationMs?: number
   maxRequests?: number
   requestTimeoutMs?: number
+  /** reuse connections (HTTP keep-alive) instead of one connection per request */
+  keepAlive?: boolean
+  /** the Host header (default host:port) */
+  hostHeader?: string
 }
 
 export interface LoadFailure {
@@ -29,6 +38,8 @@ export interface LoadResult {
   p50: number
   p99: number
   max: number
+  /** connections opened: equal to total without keep-alive */
+  connections: number
 }
 
 export interface Load {
@@ -63,13 +74,26 @@ export const startLoad = (options: LoadOptions): Load => {
   let stopping = false
   const timer = setTimeout(() => (stopping = true), o.maxDurationMs)
   timer.unref()
+  const agent = o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.concurrency }) : undefined
+  const sockets = new WeakSet<Socket>()
+  let connections = 0
+  const onSocket = (s: Socket): void => {
+    if (!sockets.has(s)) connections++
+    sockets.add(s)
+  }
 
   const loop = async (): Promise<void> => {
     while (!stopping && sent < o.maxRequests) {
       sent++
       const t0 = Date.now()
       try {
-        const { status } = await httpGet(o.port, o.path, { host: o.host, timeoutMs: o.requestTimeoutMs })
+        const { status } = await httpGet(o.port, o.path, {
+          host: o.host,
+          timeoutMs: o.requestTimeoutMs,
+          onSocket,
+          ...(agent ? { agent } : {}),
+          ...(o.hostHeader !== undefined ? { hostHeader: o.hostHeader } : {}),
+        })
         if (status >= 200 && status < 300) ok++
         else failures.push({ at: t0 - started, status })
       } catch (error) {
@@ -81,6 +105,7 @@ export const startLoad = (options: LoadOptions): Load => {
 
   const done = Promise.all(Array.from({ length: o.concurrency }, loop)).then((): LoadResult => {
     clearTimeout(timer)
+    agent?.destroy()
     const sorted = [...latencies].sort((a, b) => a - b)
     return {
       total: latencies.length,
@@ -91,6 +116,7 @@ export const startLoad = (options: LoadOptions): Load => {
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       max: sorted.at(-1) ?? 0,
+      connections,
     }
   })
 

@@ -3,10 +3,13 @@ import { TargetError } from '../../errors.js'
 import { allProcesses, type ProcInfo } from '../../proc/procfs.js'
 import { checkGroupAgrees, namedMaster, quotedCommandLine, type NamedMaster } from '../shared/named-master.js'
 import type { Target, TargetOptions } from '../types.js'
-import { MASTER_TITLE, WORKER_TITLE, gunicornName, isGunicornMaster } from './processes.js'
+import { namingOf } from './naming.js'
+import { MASTER_TITLE, WORKER_TITLE, isGunicornMaster } from './processes.js'
 
 function targetOf(p: ProcInfo, via: Target['via'], configFile?: string): Target {
-  const group = gunicornName(p) ?? `gunicorn-${p.pid}`
+  const naming = namingOf(p, configFile)
+  const group = naming?.name ?? `gunicorn-${p.pid}`
+  const titled = MASTER_TITLE.test(p.cmdline)
   return {
     server: 'gunicorn',
     group,
@@ -14,7 +17,11 @@ function targetOf(p: ProcInfo, via: Target['via'], configFile?: string): Target 
     masterStartTicks: p.startTicks,
     description: `Gunicorn master ${p.pid} [${group}]`,
     via,
-    meta: { titled: MASTER_TITLE.test(p.cmdline), ...(configFile !== undefined ? { configFile } : {}) },
+    meta: {
+      titled,
+      ...(configFile !== undefined ? { configFile } : {}),
+      ...(!titled && naming ? { found: `no process title; group from ${naming.from}` } : {}),
+    },
   }
 }
 
@@ -37,7 +44,7 @@ export function resolve(opts: TargetOptions): Target | null {
   const named = namedMaster(opts)
   if (named) return namedTarget(opts, named)
   if (opts.group === undefined) return null
-  const masters = allProcesses().filter((p) => isGunicornMaster(p) && gunicornName(p) === opts.group)
+  const masters = allProcesses().filter((p) => isGunicornMaster(p) && namingOf(p, opts.configFile)?.name === opts.group)
   if (masters.length === 0) return null
   // During a USR2 binary upgrade the new master is a child of the old one: both carry the name.
   if (masters.length > 1) {
@@ -48,4 +55,19 @@ export function resolve(opts: TargetOptions): Target | null {
     )
   }
   return targetOf(masters[0] as ProcInfo, 'group', opts.configFile)
+}
+
+/** The running Gunicorn masters and their names, for the not-found error. */
+export function notFoundHint(opts: TargetOptions): string | null {
+  if (opts.group === undefined) return null
+  const what =
+    `a Gunicorn master titled 'gunicorn: master [${opts.group}]', or without a title one with proc_name = ${opts.group} ` +
+    `in its -c config file or -n ${opts.group} on its command line`
+  const masters = allProcesses().filter(isGunicornMaster)
+  if (masters.length === 0) return what
+  const names = masters.map((m) => {
+    const n = namingOf(m, opts.configFile)
+    return `'${n?.name ?? '?'}' (pid ${m.pid}, from ${n?.from ?? 'nothing readable'})`
+  })
+  return `${what}; running Gunicorn masters: ${names.join(', ')}`
 }

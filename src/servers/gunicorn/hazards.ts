@@ -3,7 +3,9 @@ import { procInfo } from '../../proc/procfs.js'
 import { readTextOrNull } from '../shared/quiet-fs.js'
 import type { Hazard, HazardContext, Target } from '../types.js'
 import { layoutFor, oldCodeHazards } from './old-code.js'
+import { installHint } from '../shared/venv.js'
 import { MASTER_TITLE } from './processes.js'
+import { customHookHazard, stackHazards } from './stack-hazards.js'
 import { settingsOf } from './settings-of.js'
 import type { GunicornSettings } from './settings.js'
 
@@ -29,10 +31,12 @@ function uncheckedHazard(target: Target, settings: GunicornSettings, ctx?: Hazar
   }
 }
 
-/** A config file that never mentions the hook: new workers would send no datagram. */
+/** A config file that never mentions the hook, or whose own post_worker_init never calls it: new workers would send no datagram. */
 function hookHazard(configFile: string): Hazard | null {
   const text = readTextOrNull(configFile) ?? ''
-  if (!text || text.includes('rolling_restart_hook')) return null
+  if (!text) return null
+  const custom = customHookHazard(configFile, text)
+  if (custom || text.includes('rolling_restart_hook')) return custom
   return {
     id: 'hook-not-configured',
     severity: 'warning',
@@ -49,12 +53,15 @@ export function hazards(target: Target, ctx?: HazardContext): Hazard[] {
     out.push({
       id: 'no-setproctitle',
       severity: 'warning',
-      message: `${target.description} has no process title (python setproctitle is not installed), so --group cannot find it by title`,
-      fix: 'install setproctitle (Debian: python3-setproctitle) in the server environment, or use --pidfile / --master',
+      message:
+        `${target.description} has no process title (setproctitle is not installed in its Python): ps shows no group names, and --group finds it ` +
+        'only while its command line and config file say its proc_name',
+      fix: `install setproctitle: ${installHint(target.masterPid, 'setproctitle', 'python3-setproctitle')}; then restart the master once. Or use --pidfile / --master`,
     })
   }
   const settings = settingsOf(target)
   out.push(...oldCodeHazards(target, settings, ctx))
+  if (settings) out.push(...stackHazards(target, settings))
   const unchecked = settings ? uncheckedHazard(target, settings, ctx) : null
   if (unchecked) out.push(unchecked)
   const hook = settings?.configFile ? hookHazard(settings.configFile) : null

@@ -13,7 +13,7 @@ import { signal } from '../../proc/procfs.js'
 import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
-import { resolve } from './find-master.js'
+import { notFoundHint, resolve } from './find-master.js'
 import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
@@ -34,6 +34,7 @@ export const gunicorn: ServerAdapter = {
   canSurge: true,
   resolve,
   workers,
+  notFoundHint,
   surgeUp(target: Target): void {
     masterSignal(target, 'SIGTTIN')
   },

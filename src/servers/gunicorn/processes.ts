@@ -3,11 +3,15 @@
  * `gunicorn: master [NAME]` and its workers `gunicorn: worker [NAME]`, NAME being proc_name;
  * without it they share one command line and only parentage tells them apart.
  */
-import { childrenOf, procInfo, type ProcInfo } from '../../proc/procfs.js'
+import { join } from 'node:path'
+import { childrenOf, procInfo, readEnviron, type ProcInfo } from '../../proc/procfs.js'
+import { readTextOrNull } from '../shared/quiet-fs.js'
 import type { Target } from '../types.js'
 
 export const MASTER_TITLE = /^gunicorn: master \[(.*)\]$/
 export const WORKER_TITLE = /^gunicorn: worker \[(.*)\]$/
+/** Gunicorn 26's dirty arbiter (dirty_apps): a child of the master that is not a worker */
+const DIRTY_TITLE = /^gunicorn: dirty-/
 
 /** The gunicorn entry point in a command line without a process title: `.../gunicorn ...` or `-m gunicorn`. */
 export function gunicornArgIndex(argv: string[]): number {
@@ -19,28 +23,6 @@ export function gunicornArgIndex(argv: string[]): number {
   return -1
 }
 
-function optionValue(argv: string[], short: string, long: string): string | null {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string
-    if (a === short || a === long) return argv[i + 1] ?? null
-    if (a.startsWith(`${long}=`)) return a.slice(long.length + 1)
-    if (a.startsWith(short) && a.length > short.length && !a.startsWith('--')) return a.slice(short.length)
-  }
-  return null
-}
-
-/** The name Gunicorn uses for the group: proc_name (title), else --name, else the app spec (its default proc_name). */
-export function gunicornName(p: ProcInfo): string | null {
-  const title = MASTER_TITLE.exec(p.cmdline)
-  if (title) return title[1] ?? null
-  const gi = gunicornArgIndex(p.argv)
-  if (gi < 0) return null
-  const named = optionValue(p.argv, '-n', '--name')
-  if (named) return named
-  const positional = p.argv.slice(gi + 1).filter((a, i, all) => !a.startsWith('-') && !(all[i - 1] ?? '').startsWith('-'))
-  return positional[positional.length - 1] ?? `gunicorn-${p.pid}`
-}
-
 export function isGunicornMaster(p: ProcInfo): boolean {
   if (MASTER_TITLE.test(p.cmdline)) return true
   if (WORKER_TITLE.test(p.cmdline) || gunicornArgIndex(p.argv) < 0) return false
@@ -50,7 +32,20 @@ export function isGunicornMaster(p: ProcInfo): boolean {
   return !parent || parent.cmdline !== p.cmdline
 }
 
-/** The group's live workers: every child of the arbiter, except a new master forked by USR2. */
+/**
+ * The dirty arbiter's pid, from the file Gunicorn 26 keeps for it (arbiter.py
+ * _get_dirty_pidfile_path: TMPDIR/gunicorn-dirty-PROC_NAME.pid); null when there is none.
+ */
+function dirtyArbiterPid(target: Target): number | null {
+  const tmp = readEnviron(target.masterPid)?.TMPDIR || '/tmp'
+  const text = readTextOrNull(join(tmp, `gunicorn-dirty-${target.group.replace(/[/ ]/g, '_')}.pid`))
+  const pid = text !== null ? Number(text.trim()) : NaN
+  return Number.isInteger(pid) ? pid : null
+}
+
+/** The group's live workers: every child of the arbiter, except a new master forked by USR2 and Gunicorn 26's dirty arbiter. */
 export function workers(target: Target): ProcInfo[] {
-  return childrenOf(target.masterPid).filter((c) => !MASTER_TITLE.test(c.cmdline))
+  const kids = childrenOf(target.masterPid).filter((c) => !MASTER_TITLE.test(c.cmdline) && !DIRTY_TITLE.test(c.cmdline))
+  const dirty = kids.length > 0 ? dirtyArbiterPid(target) : null
+  return dirty === null ? kids : kids.filter((c) => c.pid !== dirty)
 }

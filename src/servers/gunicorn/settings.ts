@@ -1,6 +1,7 @@
 /**
  * What a running Gunicorn master was configured with, read from outside: the app spec, chdir,
- * pythonpath, preload_app and raw_env. Best effort, from whatever is still visible:
+ * pythonpath, preload_app, raw_env, proc_name, the worker class, threads and keep-alive. Best
+ * effort, from whatever is still visible:
  *
  *   - the command line, only while the master has no process title: setproctitle overwrites
  *     /proc/PID/cmdline with `gunicorn: master [NAME]` (checked with python3-setproctitle 1.3.1);
@@ -17,10 +18,10 @@ import { isAbsolute, join, normalize, resolve } from 'node:path'
 import { envFromAssignments } from '../shared/env-assignments.js'
 import { readTextOrNull, realpathOrNull } from '../shared/quiet-fs.js'
 import { parseGunicornArgs, shellSplit, splitPythonpath, type GunicornArgs } from './args.js'
-import { parseConfigFile, type PyLiteral } from './config-file.js'
+import { parseConfigFile, type PyLiteral } from '../shared/python-literals.js'
 
 export { parseGunicornArgs, shellSplit, type GunicornArgs } from './args.js'
-export { parseConfigFile, parsePyLiteral, type ConfigFileSettings, type PyLiteral } from './config-file.js'
+export { parseConfigFile, parsePyLiteral, type ConfigFileSettings, type PyLiteral } from '../shared/python-literals.js'
 
 export type SettingSource = 'command line' | 'GUNICORN_CMD_ARGS' | 'config file' | 'default' | 'unknown'
 
@@ -36,6 +37,16 @@ export interface GunicornSettings {
   pythonpath: Known<string[]>
   preload: Known<boolean | null>
   rawEnv: string[]
+  /** proc_name (-n); null = not set, so Gunicorn uses defaultProcName */
+  procName: Known<string | null>
+  /** Gunicorn's default_proc_name: the app given on the command line, else `gunicorn` */
+  defaultProcName: string
+  /** worker_class (-k), default `sync` */
+  workerClass: Known<string | null>
+  /** threads, default 1 */
+  threads: Known<number | null>
+  /** keepalive (--keep-alive) in seconds, default 2 */
+  keepalive: Known<number | null>
   configFile: string | null
   /** PYTHONPATH of the master's environment (entries), or null when the environment is unreadable */
   envPythonpath: string[] | null
@@ -139,11 +150,31 @@ function fileString(file: Sources['file'], name: string): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
+function fileNumber(file: Sources['file'], name: string): number | undefined {
+  const v = file.get(name)
+  return typeof v === 'number' ? v : undefined
+}
+
+/** proc_name, the worker class, threads and keep-alive: Gunicorn's default where every source that could set one is visible. */
+function workerSettings(src: Sources, defaultsKnown: boolean): Pick<GunicornSettings, 'procName' | 'workerClass' | 'threads' | 'keepalive'> {
+  const { cli, envArgs, file } = src
+  const fallback = <T>(value: T): Known<T | null> => (defaultsKnown ? { value, from: 'default' } : { value: null, from: 'unknown' })
+  return {
+    procName: pick<string | null>(() => fileString(file, 'proc_name'), envArgs?.name ?? null, cli?.name ?? null, fallback<string | null>(null)),
+    workerClass: pick<string | null>(() => fileString(file, 'worker_class'), envArgs?.workerClass ?? null, cli?.workerClass ?? null, fallback('sync')),
+    threads: pick<number | null>(() => fileNumber(file, 'threads'), envArgs?.threads ?? null, cli?.threads ?? null, fallback(1)),
+    keepalive: pick<number | null>(() => fileNumber(file, 'keepalive'), envArgs?.keepalive ?? null, cli?.keepalive ?? null, fallback(2)),
+  }
+}
+
 /** Combine the visible sources into Gunicorn's effective settings. */
 export function gunicornSettings(view: MasterView): GunicornSettings {
-  const { cli, envArgs, configFile, file, configNamed, blind } = readSources(view)
+  const sources = readSources(view)
+  const { cli, envArgs, configFile, file, configNamed, blind } = sources
   const base = view.cwd ?? '/'
   const complete = cli !== null && view.env !== null
+  // a config file that does not set a setting, or a visible command line and environment without it: the default
+  const defaultsKnown = configFile !== null || (complete && !configNamed)
   const app = pick<string | null>(() => fileString(file, 'wsgi_app'), null, cli?.app ?? null, { value: null, from: 'unknown' })
   const preload = pick<boolean | null>(
     () => {
@@ -152,8 +183,7 @@ export function gunicornSettings(view: MasterView): GunicornSettings {
     },
     envArgs?.preload ?? null,
     cli?.preload ?? null,
-    // a config file that does not set it, or a visible command line and environment without it: the default
-    configFile !== null || (complete && !configNamed) ? { value: false, from: 'default' } : { value: null, from: 'unknown' },
+    defaultsKnown ? { value: false, from: 'default' } : { value: null, from: 'unknown' },
   )
   const chdirRaw = pick<string | null>(
     () => fileString(file, 'chdir'),
@@ -182,7 +212,19 @@ export function gunicornSettings(view: MasterView): GunicornSettings {
     ...(cli?.rawEnv ?? []),
   ]
   const envPythonpath = view.env ? (view.env.PYTHONPATH ?? '').split(':').filter(Boolean).map((p) => resolve(base, p)) : null
-  return { app, chdir, pythonpath, preload, rawEnv, configFile, envPythonpath, pwd: view.env?.PWD ?? null, blind }
+  return {
+    app,
+    chdir,
+    pythonpath,
+    preload,
+    rawEnv,
+    ...workerSettings(sources, defaultsKnown),
+    defaultProcName: cli?.app ?? 'gunicorn',
+    configFile,
+    envPythonpath,
+    pwd: view.env?.PWD ?? null,
+    blind,
+  }
 }
 
 /** `-e KEY=VALUE` / raw_env entries -> variables. */

@@ -1,6 +1,7 @@
 /**
- * A Gunicorn config file read without running it: top-level assignments of Python literals
- * (`chdir = '/srv/app/current'`). Anything computed is undefined, never guessed.
+ * A Python file read without running it: top-level assignments of Python literals, as in a
+ * Gunicorn config file (`chdir = '/srv/app/current'`) or a Django settings module
+ * (`ALLOWED_HOSTS = ['example.com']`). Anything computed is undefined, never guessed.
  */
 
 /** A Python literal we understand: str, bool, int, or a list/tuple of those. undefined = not a literal. */
@@ -93,7 +94,7 @@ export interface ConfigFileSettings {
 }
 
 /**
- * Top-level assignments of a Gunicorn config file (`name = literal`, on one line or continued in
+ * Top-level assignments of a Python file such as a Gunicorn config (`name = literal`, on one line or continued in
  * brackets). Later assignments win, as when Python runs the file.
  */
 export function parseConfigFile(text: string): ConfigFileSettings {

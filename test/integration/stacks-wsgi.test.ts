@@ -1,0 +1,108 @@
+// WSGI stacks as people run them: a production Django (DEBUG = False, ALLOWED_HOSTS =
+// ['example.com']) under Gunicorn 26 from the venv, with and without ROLLING_RESTART_STATUS_HOST;
+// and gthread workers with --threads 4 and Gunicorn's default keep-alive (2 s), on Debian's 20.1
+// and the venv's 26, rolled under keep-alive load.
+import t from 'tap'
+import { makeAppDir } from '../helpers/apps.js'
+import { runCli } from '../helpers/cli.js'
+import { startGunicorn, type Gunicorn, type GunicornOptions } from '../helpers/gunicorn.js'
+import { startLoad } from '../helpers/load.js'
+import { freeUdpPort } from '../helpers/ports.js'
+import { isAlive } from '../helpers/procs.js'
+import { tempDir } from '../helpers/tmp.js'
+import { fixtureTree, startVenvGunicorn, venvMissing } from '../helpers/venvs.js'
+
+interface Report {
+  ok: boolean
+  group: string
+  replaced: Array<{ oldPid: number; newPid: number; status: string }>
+  aborted: { reason: string; message: string } | null
+  message: string
+  durationMs: number
+  preflight: { ran: boolean; ok: boolean | null; status: string | null } | null
+}
+interface Hazard {
+  id: string
+  severity: string
+  message: string
+  fix: string
+}
+
+const venvSkip = venvMissing('gunicorn26', 'gunicorn')
+const HOST_HINT = /400 Bad Request from GET http:\/\/localhost\/_status: Host localhost rejected \(Django ALLOWED_HOSTS\?\); set ROLLING_RESTART_STATUS_HOST/
+
+/** Django's WSGI entry point under the venv's Gunicorn 26 (sync workers). */
+async function startDjango(t: Tap.Test, name: string, env: Record<string, string>) {
+  const notifyPort = await freeUdpPort()
+  const server = await startVenvGunicorn(t, { appDir: fixtureTree(t), app: 'django_site.wsgi', workers: 2, name, notifyPort, env, hostHeader: 'example.com' })
+  const target = ['--group', name, '--state-dir', tempDir(t, 'state')]
+  return { server, target, flags: [...target, '--notify', `127.0.0.1:${notifyPort}`] }
+}
+
+t.test('Django with DEBUG = False and ALLOWED_HOSTS = [example.com]: without ROLLING_RESTART_STATUS_HOST, exit 4 naming the Host and the fix', { skip: venvSkip ?? false }, async (t) => {
+  const { server, target, flags } = await startDjango(t, 'shop:plain', {})
+  const original = server.workerPids()
+
+  const doctor = await runCli(['doctor', ...flags, '--json'])
+  t.equal(doctor.code, 6, 'doctor exits 6', { stdout: doctor.stdout })
+  const host = (doctor.json as { hazards: Hazard[] }).hazards.find((h) => h.id === 'status-host-rejected')
+  t.match(host, { severity: 'error', message: /sends Host localhost, which the Django settings django_site\.settings .*DEBUG = False, ALLOWED_HOSTS = \["example\.com"\]/, fix: /ROLLING_RESTART_STATUS_HOST=example\.com/ })
+
+  // the preflight catches it before any worker is touched
+  const run = await runCli([...flags, '--json'])
+  const report = run.json as Report
+  t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-1500) })
+  t.match(report.preflight, { ran: true, ok: false, status: HOST_HINT })
+  t.match(report.message, HOST_HINT, 'the message names the URL, the Host and the variable')
+  t.same(report.replaced, [])
+  t.same(original.filter(isAlive), original, 'no worker was touched')
+
+  // without the preflight, the new worker says the same, verbatim, and the message does not blame the release
+  t.equal((await runCli(['resume', ...target])).code, 0)
+  const bare = await runCli([...flags, '--no-preflight', '--json'])
+  const b = bare.json as Report
+  t.equal(bare.code, 4, 'exit 4', { stderr: bare.stderr.slice(-1500) })
+  t.equal(b.aborted?.reason, 'not-ready')
+  t.match(b.aborted?.message, /reported READY=0: its status probe said "400 Bad Request from GET http:\/\/localhost\/_status: Host localhost rejected \(Django ALLOWED_HOSTS\?\); set ROLLING_RESTART_STATUS_HOST to a host the application serves"\. The probe itself may be what failed/)
+  t.notMatch(b.aborted?.message, /release is not healthy/)
+})
+
+t.test('Django with ROLLING_RESTART_STATUS_HOST=example.com: exit 0 under load', { skip: venvSkip ?? false }, async (t) => {
+  const { server, flags } = await startDjango(t, 'shop:host', { ROLLING_RESTART_STATUS_HOST: 'example.com' })
+  const original = server.workerPids()
+  const doctor = await runCli(['doctor', ...flags, '--json'])
+  t.notOk((doctor.json as { hazards: Hazard[] }).hazards.some((h) => h.id === 'status-host-rejected'), 'doctor: the Host passes')
+  const load = startLoad({ port: server.port, hostHeader: 'example.com', concurrency: 4, maxDurationMs: 60_000, maxRequests: 30_000 })
+  const run = await runCli([...flags, '--json'])
+  const traffic = await load.stop()
+  const report = run.json as Report
+  t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-1500) })
+  t.match(report.preflight, { ok: true, status: '200 OK' })
+  t.same(report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'both workers replaced')
+  t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
+  t.comment(`Django: 2 replaced in ${report.durationMs} ms; ${traffic.total} requests, ${traffic.failed} failed`)
+})
+
+const gthread: Array<{ label: string; name: string; skip: string | null; start: (t: Tap.Test, o: GunicornOptions) => Promise<Gunicorn> }> = [
+  { label: "Debian's Gunicorn 20.1", name: 'threads:deb', skip: null, start: startGunicorn },
+  { label: 'Gunicorn 26 from the venv', name: 'threads:venv', skip: venvSkip, start: startVenvGunicorn },
+]
+
+for (const g of gthread) {
+  t.test(`gthread --threads 4 with the default keep-alive, ${g.label}: 0 failed requests under keep-alive load`, { skip: g.skip ?? false }, async (t) => {
+    const notifyPort = await freeUdpPort()
+    const { name } = g
+    const server = await g.start(t, { appDir: makeAppDir(t, 'good'), workers: 3, name, notifyPort, args: ['-k', 'gthread', '--threads', '4'], env: { BOOT_DELAY: '0.3' } })
+    const original = server.workerPids()
+    const flags = ['--group', name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', tempDir(t, 'state')]
+    const load = startLoad({ port: server.port, keepAlive: true, concurrency: 8, maxDurationMs: 60_000, maxRequests: 60_000 })
+    const run = await runCli([...flags, '--json'])
+    const traffic = await load.stop()
+    const report = run.json as Report
+    t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-1500) })
+    t.same(report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'all 3 workers replaced')
+    t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
+    t.ok(traffic.connections < traffic.total / 2, `keep-alive load: ${traffic.total} requests on ${traffic.connections} connections`)
+    t.comment(`gthread ${g.label}: 3 replaced in ${report.durationMs} ms; ${traffic.total} requests on ${traffic.connections} connections, ${traffic.failed} failed, p99 ${traffic.p99} ms`)
+  })
+}
