@@ -211,7 +211,7 @@ t.test('the first failure stops the walk: no further worker is signalled', async
 
 t.test('with a batch, a failure starts no new step but sees the in-flight ones through', async (t) => {
   // replacement 1 fails fast; replacement 2 is in flight at that moment and succeeds later
-  const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMs: 20 })
+  const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMs: 300 })
   const { outcome } = await run(t, sim, { batch: 2 })
   t.equal(outcome.ok, false)
   t.equal(sim.signalled.length, 2, 'only the two steps in flight were ever started')
