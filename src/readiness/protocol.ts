@@ -67,21 +67,40 @@ export function parseDatagram(buf: Buffer, opts: ParseOptions = {}): ParseResult
   }
   const text = buf.toString('utf8')
   if (text.includes('\uFFFD')) return { ok: false, reason: 'malformed', detail: 'not valid UTF-8' }
+  const bare = parseBare(text, opts)
+  if (bare) return bare
+  const lines = splitLines(text)
+  if (!lines.ok) return lines
+  const mac = checkMac(buf, lines.macLine, opts)
+  if (mac) return mac
+  return fullReadiness(lines.fields, lines.macLine)
+}
 
-  // A bare status line (`200 OK\n`): the format of older hand-made hooks.
+type Rejected = Extract<ParseResult, { ok: false }>
+
+/** A bare status line (`200 OK\n`): the format of older hand-made hooks. null: not one. */
+function parseBare(text: string, opts: ParseOptions): ParseResult | null {
   const trimmed = text.trim()
   const bare = BARE_RE.exec(trimmed)
-  if (bare && !trimmed.includes('\n')) {
-    if (opts.secret) return { ok: false, reason: 'unsigned', detail: 'a bare status line cannot carry a MAC' }
-    if (!opts.acceptBareOk) {
-      return { ok: false, reason: 'bare', detail: `bare status ${JSON.stringify(trimmed)}; pass --accept-bare-ok to accept it` }
-    }
-    const code = Number(bare[1])
-    return { ok: true, value: { kind: 'bare', ready: isSuccess(code), status: trimmed, statusCode: code } }
+  if (!bare || trimmed.includes('\n')) return null
+  if (opts.secret) return { ok: false, reason: 'unsigned', detail: 'a bare status line cannot carry a MAC' }
+  if (!opts.acceptBareOk) {
+    return { ok: false, reason: 'bare', detail: `bare status ${JSON.stringify(trimmed)}; pass --accept-bare-ok to accept it` }
   }
+  const code = Number(bare[1])
+  return { ok: true, value: { kind: 'bare', ready: isSuccess(code), status: trimmed, statusCode: code } }
+}
 
+interface MacLine {
+  value: string
+  /** bytes before it: what the MAC covers */
+  offset: number
+}
+
+/** The KEY=VALUE lines, each key once, and the MAC line (last, when present). */
+function splitLines(text: string): { ok: true; fields: Map<string, string>; macLine: MacLine | null } | Rejected {
   const fields = new Map<string, string>()
-  let macLine: { value: string; offset: number } | null = null
+  let macLine: MacLine | null = null
   let offset = 0
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
@@ -102,17 +121,24 @@ export function parseDatagram(buf: Buffer, opts: ParseOptions = {}): ParseResult
     if (fields.has(key)) return { ok: false, reason: 'malformed', detail: `${key} appears twice` }
     fields.set(key, value)
   }
+  return { ok: true, fields, macLine }
+}
 
-  if (opts.secret) {
-    if (!macLine) return { ok: false, reason: 'unsigned', detail: 'no MAC line, and a secret is configured' }
-    const expected = computeMac(opts.secret, buf.subarray(0, macLine.offset))
-    const given = Buffer.from(macLine.value.trim().toLowerCase(), 'utf8')
-    const want = Buffer.from(expected, 'utf8')
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      return { ok: false, reason: 'bad-mac', detail: 'MAC does not match the secret' }
-    }
+/** With a secret, the MAC must be there and match every byte before it. null: fine. */
+function checkMac(buf: Buffer, macLine: MacLine | null, opts: ParseOptions): Rejected | null {
+  if (!opts.secret) return null
+  if (!macLine) return { ok: false, reason: 'unsigned', detail: 'no MAC line, and a secret is configured' }
+  const expected = computeMac(opts.secret, buf.subarray(0, macLine.offset))
+  const given = Buffer.from(macLine.value.trim().toLowerCase(), 'utf8')
+  const want = Buffer.from(expected, 'utf8')
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    return { ok: false, reason: 'bad-mac', detail: 'MAC does not match the secret' }
   }
+  return null
+}
 
+/** The fields of a full datagram, checked: READY and PID are required, the numbers must be numbers. */
+function fullReadiness(fields: Map<string, string>, macLine: MacLine | null): ParseResult {
   const ready = fields.get('READY')
   if (ready !== '0' && ready !== '1') {
     return { ok: false, reason: 'malformed', detail: `READY must be 0 or 1, got ${JSON.stringify(ready ?? null)}` }
