@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 #   python3                                   the hook's own tests
 #   haproxy                                   HAProxy 2.6, the load balancer whose runtime API drains a host
 #   ansible-core                              ansible-playbook 2.14, which rolls a fleet with the bundled module
+#   python3-venv                              the venvs of scripts/setup-venvs.sh (Gunicorn 26, Uvicorn, FastAPI, Django)
 DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk procps python3
-  haproxy ansible-core)
+  haproxy ansible-core python3-venv)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
