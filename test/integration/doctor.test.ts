@@ -23,7 +23,7 @@ interface DoctorReport {
 }
 const ids = (r: DoctorReport, severity: 'error' | 'warning') => r.hazards.filter((h) => h.severity === severity).map((h) => h.id).sort()
 
-t.test('preload_app: --expect-release fails the first step, and doctor names the cause', async (t) => {
+t.test('preload_app: a restart is refused when the config says so, a step fails on PRELOAD=1 when it does not, and doctor names the cause', async (t) => {
   const notifyPort = await freeUdpPort()
   const appDir = makeAppDir(t, 'good', { revision: 'r1' })
   const server = await startGunicorn(t, { appDir, workers: 3, name: 'doctor-preload', notifyPort, preload: true, env: { BOOT_DELAY: '0.5' } })
@@ -32,14 +32,22 @@ t.test('preload_app: --expect-release fails the first step, and doctor names the
   const original = server.workerPids()
   swapApp(appDir, 'good', { revision: 'r2' })
 
-  const run = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--server-config', server.confPath, '--expect-release', 'r2', '--no-preflight', '--json'])
+  // the config file says preload_app: refused before any worker is touched (issue 10: preloaded masters never claim new code)
+  const refused = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--server-config', server.confPath, '--expect-release', 'r2', '--no-preflight', '--json'])
+  t.equal(refused.code, 2, 'exit 2: refused up front', { stderr: refused.stderr.slice(-2000) })
+  t.match((refused.json as { error: { code: string; message: string } }).error, { code: 'preloaded-master', message: /preload_app.*--recycle/s })
+  t.same(server.workerPids(), original, 'no worker was touched')
+
+  // without the config file the title hides it: the first step's replacement says PRELOAD=1 and the step fails
+  const run = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--expect-release', 'r2', '--no-preflight', '--json'])
   t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-2000) })
   const report = run.json as { aborted: { reason: string; message: string; oldPid: number }; replaced: unknown[]; untouched: number[] }
   t.equal(report.aborted.reason, 'wrong-release')
   t.equal(report.aborted.oldPid, original[0], 'the first step')
   t.same(report.replaced, [], 'no step completed')
   t.same(report.untouched.sort(), original.slice(1).sort(), 'the other workers were not touched')
-  t.match(report.aborted.message, /preloaded the app \(preload_app\).*Likely cause: .*runs with preload_app \(from the config file .*gunicorn\.conf\.py\).*Fix: set preload_app = False/s)
+  t.match(report.aborted.message, /reported PRELOAD=1: .*preloaded the app \(preload_app\)/s)
+  t.notMatch(report.aborted.message, /release r2/, 'never claims the new release')
   t.ok(isAlive(server.masterPid))
 
   const doctor = await runCli(['doctor', ...target, '--notify', `127.0.0.1:${notifyPort}`, '--server-config', server.confPath, '--json'])
@@ -59,14 +67,12 @@ t.test('preload_app: --expect-release fails the first step, and doctor names the
   t.notOk(b.hazards.some((h) => h.id === 'preload-app'))
   t.match(b.hazards.find((h) => h.id === 'config-unknown'), { severity: 'warning', message: /preload_app.*process title/, fix: /--server-config/ })
 
-  // ... but the workers themselves say so: the hook sends PRELOAD=1, so the release check fails without the config file too
+  // ... and what the workers said is remembered: after resume, the next run is refused up front (the last run heard PRELOAD=1)
   t.equal((await runCli(['resume', ...target])).code, 0)
-  const titled = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--expect-release', 'r2', '--no-preflight', '--json'])
-  t.equal(titled.code, 4, 'exit 4 without --server-config', { stderr: titled.stderr.slice(-2000) })
-  const tr = titled.json as { aborted: { reason: string; message: string }; replaced: unknown[] }
-  t.equal(tr.aborted.reason, 'wrong-release')
-  t.match(tr.aborted.message, /PRELOAD=1: it was forked from a master that preloaded the app/)
-  t.same(tr.replaced, [])
+  const again = await runCli([...target, '--notify', `127.0.0.1:${notifyPort}`, '--expect-release', 'r2', '--no-preflight', '--json'])
+  t.equal(again.code, 2, 'exit 2 without --server-config: known from the last run', { stderr: again.stderr.slice(-2000) })
+  t.match((again.json as { error: { code: string; message: string } }).error, { code: 'preloaded-master', message: /reported PRELOAD=1.*--recycle/s })
+  t.same(server.workerPids().length, 3)
 })
 
 t.test('a server whose environment is readable (SPT_NOENV=1): where its datagrams go, whether it can import the hook, the port', async (t) => {
