@@ -3,6 +3,7 @@
  */
 import type { RunContext } from './cli.js'
 import { EXIT, RollingRestartError, errorMessage } from './errors.js'
+import { isEnvironmentFault } from './state/state-fault.js'
 import { packageVersion } from './version.js'
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -47,13 +48,11 @@ function reportError(err: unknown, json: boolean): number {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK
     return EXIT.USAGE
   }
-  const known = err instanceof RollingRestartError
-  const code = known ? err.exitCode : EXIT.INTERNAL
-  const message = known ? err.message : `internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}`
+  const { code, reason, message, plain } = described(err)
   process.stderr.write(`rolling-restart: ${message}\n`)
   if (json) {
     process.stdout.write(
-      JSON.stringify({ ok: false, error: { code: known ? err.code : 'internal', exitCode: code, message: known ? err.message : errorMessage(err) } }, null, 2) + '\n',
+      JSON.stringify({ ok: false, error: { code: reason, exitCode: code, message: plain } }, null, 2) + '\n',
     )
   }
   return code
@@ -62,4 +61,19 @@ function reportError(err: unknown, json: boolean): number {
 /** commander's own errors (usage, --help, --version), told apart without loading commander up front. */
 function isCommanderError(err: unknown): err is { exitCode: number; code: string } {
   return err instanceof Error && err.name === 'CommanderError' && typeof (err as { code?: unknown }).code === 'string'
+}
+
+/**
+ * An error in words, its exit code and its reason. Ours carry both; a fault of the environment
+ * (permission denied, no space, a missing file) that no command caught is exit 3 without a stack
+ * trace; anything else is a bug: exit 1, with the stack.
+ */
+function described(err: unknown): { code: number; reason: string; message: string; plain: string } {
+  if (err instanceof RollingRestartError) return { code: err.exitCode, reason: err.code, message: err.message, plain: err.message }
+  const plain = errorMessage(err)
+  if (isEnvironmentFault(err)) {
+    const message = `${plain}: a fault of the environment (permissions, space, a missing file), not of rolling-restart`
+    return { code: EXIT.TARGET, reason: 'environment', message, plain: message }
+  }
+  return { code: EXIT.INTERNAL, reason: 'internal', message: `internal error: ${err instanceof Error ? (err.stack ?? plain) : plain}`, plain }
 }

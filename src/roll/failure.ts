@@ -20,3 +20,11 @@ export class StepFailure extends Error {
 export function asFailure(err: unknown): StepFailure {
   return err instanceof StepFailure ? err : new StepFailure('internal', errorMessage(err))
 }
+
+/**
+ * Why the run's abort signal fired: the StepFailure it was aborted with (the state file could not
+ * be written), else Ctrl-C / SIGTERM to rolling-restart.
+ */
+export function interruption(reason: unknown): StepFailure {
+  return reason instanceof StepFailure ? reason : new StepFailure('interrupted', 'interrupted by a signal to rolling-restart; no further worker was touched')
+}

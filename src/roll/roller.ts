@@ -15,7 +15,7 @@
  */
 import { bootTick } from '../proc/boot-clock.js'
 import { isAlive, isSameProcess, readStat, signal, sleep } from '../proc/procfs.js'
-import { asFailure, StepFailure } from './failure.js'
+import { asFailure, interruption, type StepFailure } from './failure.js'
 import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
 import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
 import { replaceStep } from './replace-step.js'
@@ -53,7 +53,7 @@ class Roller implements RollRun {
 
   async run(): Promise<RollOutcome> {
     const { emit, options } = this.input
-    const onInterrupt = () => this.fail(new StepFailure('interrupted', 'interrupted by a signal to rolling-restart; no further worker was touched'))
+    const onInterrupt = () => this.fail(interruption(this.input.interrupt?.reason))
     this.input.interrupt?.addEventListener('abort', onInterrupt)
     this.announce()
     try {

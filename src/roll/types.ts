@@ -42,6 +42,8 @@ export interface Aborted {
 }
 
 export type AbortReason =
+  /** the state file could not be written: no further worker is signalled (see run/roll-tracked.ts) */
+  | 'state-write'
   | 'ready-timeout'
   | 'not-ready'
   | 'drain-timeout'

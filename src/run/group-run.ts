@@ -1,7 +1,8 @@
 /**
  * The scaffold of every run that rolls a group's workers (restart, deploy, rollback):
  *
- *   resolve -> lock -> refuse in error-resistance mode -> the command's own checks -> list the
+ *   resolve -> lock -> refuse in error-resistance mode -> write the state record (a directory that
+ *   will not take it is exit 3, nothing touched) -> the command's own checks -> list the
  *   workers -> choose the ones to signal -> check we may signal them -> open the readiness listener
  *   -> the command's body -> close the listener, release the lock (always)
  */
@@ -14,7 +15,8 @@ import type { Resolved } from '../servers/resolve.js'
 import { readState, type GroupState } from '../state/state-file.js'
 import { outputOptions, stateDir } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
-import { checkPermission, lockGroup, openListener, refuseInErrorResistance, resolveForRun } from './guards.js'
+import { checkPermission, openListener, refuseInErrorResistance, resolveForRun } from './guards.js'
+import { checkRecordable, lockOrFault } from './state-guard.js'
 
 /** What a run starts from: its flags, parsed, and where it speaks. */
 export interface RunStart {
@@ -63,10 +65,11 @@ export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>):
   const dir = stateDir(start.flags)
   const resolved = resolveForRun(start.flags, start.plan, start.out)
   const { target } = resolved
-  const { key, lock } = await lockGroup(dir, target, start.out)
+  const { key, lock } = await lockOrFault(dir, target, start.out)
   try {
     const prior = readState(dir, key)
     refuseInErrorResistance(prior, start.flags, target.group)
+    checkRecordable(dir, resolved)
     const locked: LockedRun = { ...start, dir, resolved, prior }
     const prepared = steps.prepare(locked)
 

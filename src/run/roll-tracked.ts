@@ -1,18 +1,19 @@
 /**
- * Roll, with the state file following every transition (for `status` during the run).
+ * Roll, with the state file following every transition (for `status` during the run). A write the
+ * state directory refuses stops the roll before its next signal and ends the run (exit 4).
  */
 import { DEFAULTS } from '../config.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { RollEvent } from '../roll/events.js'
 import { roll, type RollOutcome } from '../roll/roller.js'
-import { groupKey } from '../state/record-outcome.js'
-import { updateState, type GroupState } from '../state/state-file.js'
+import type { GroupState } from '../state/state-file.js'
 import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
 import { checkHookVersion } from './hook-version.js'
 import type { Target } from '../servers/types.js'
 import { recordPreload } from './preload-guard.js'
 import type { ReleaseCheck } from './release-check.js'
+import { RollRecorder } from './state-guard.js'
 
 /** What one roll of a run touches; the rollback after a failed deploy is a second roll of the same run. */
 export interface TrackedRoll {
@@ -31,7 +32,8 @@ type RollScope = Pick<GroupRun, 'dir' | 'resolved' | 'listener' | 'plan' | 'out'
 export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollOutcome> {
   const { target, adapter } = run.resolved
   const plan = r.plan ?? run.plan
-  const record = (fn: (s: GroupState) => void) => updateState(run.dir, groupKey(run.resolved), fn)
+  const recorder = new RollRecorder(run)
+  const record = (fn: (s: GroupState) => void) => recorder.record(fn)
   record((s) => {
     s.roll = {
       runPid: process.pid,
@@ -43,13 +45,15 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       oldPids: r.workers.map((w) => w.pid),
     }
   })
+  const refused = recorder.refusedAtStart()
+  if (refused) throw refused
   const outcome = await roll({
     adapter,
     target,
     listener: run.listener,
     workers: r.workers,
     selected: r.selected,
-    interrupt: run.interrupt,
+    interrupt: recorder.signal,
     options: {
       strategy: plan.strategy,
       batch: plan.batch,
@@ -79,6 +83,8 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
   // a step that failed on PRELOAD=1 tells the next run that this master preloads
   const preloaded = outcome.steps.find((s) => s.preload && s.newPid !== null)
   if (preloaded) record((s) => recordPreload(s, preloadRecord(preloaded.newPid as number, target)))
+  const stopped = recorder.stopped(outcome)
+  if (stopped) throw stopped
   return outcome
 }
 

@@ -2,10 +2,11 @@
  * One JSON file per group in the state directory, replaced atomically (write a temporary file,
  * fsync it, rename it over the old one, fsync the directory), so a crash never leaves half a file.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { TargetError, UsageError, errnoCode } from '../errors.js'
 import { writeFileAtomic } from '../fs/atomic-write.js'
+import { stateDirFault } from './state-fault.js'
 
 export interface WorkerRecord {
   pid: number
@@ -133,12 +134,25 @@ export function ensureStateDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 })
   } catch (err) {
-    const code = errnoCode(err)
-    throw new TargetError(
-      `cannot create the state directory ${dir} (${code}): run as a user who may write it, or choose another with --state-dir DIR or ROLLING_RESTART_STATE_DIR`,
-      'state-dir',
-    )
+    const real = mkdirFault(dir, err)
+    throw stateDirFault(dir, real, { doing: 'making it' }) ?? real
   }
+}
+
+/**
+ * Node's recursive mkdir says ENOENT for any failure below an existing directory (read-only,
+ * permission denied): make the first missing one without it, to hear the kernel's reason.
+ */
+function mkdirFault(dir: string, err: unknown): unknown {
+  if (errnoCode(err) !== 'ENOENT') return err
+  let d = dir
+  while (dirname(d) !== d && !existsSync(dirname(d))) d = dirname(d)
+  try {
+    mkdirSync(d)
+  } catch (real) {
+    return real
+  }
+  return err
 }
 
 export function readState(dir: string, key: string): GroupState | null {
@@ -170,7 +184,13 @@ export function readState(dir: string, key: string): GroupState | null {
 export function writeState(dir: string, state: GroupState): void {
   ensureStateDir(dir)
   state.updatedAt = new Date().toISOString()
-  writeFileAtomic(statePath(dir, state.key), JSON.stringify(state, null, 2) + '\n')
+  const path = statePath(dir, state.key)
+  try {
+    writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n')
+  } catch (err) {
+    // writeFileAtomic has removed its temporary file: the old state file is whole, or there is none
+    throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
+  }
 }
 
 /** Read (or start) the state, let `fn` change it, write it back. The caller holds the group's lock. */

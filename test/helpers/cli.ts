@@ -22,6 +22,8 @@ export interface CliOptions {
   cwd?: string
   /** If given, the child is killed in this test's teardown should it still be running. */
   t?: Teardown
+  /** Run the CLI as this user (the test runs as root). */
+  user?: { uid: number; gid: number }
 }
 
 export interface CliRun {
@@ -40,13 +42,16 @@ const parseJson = (text: string): unknown => {
 }
 
 /** Starts `node bin/rolling-restart ...args` and returns at once. */
-export const spawnCli = (args: string[], { env = {}, timeoutMs = 180_000, cwd, t }: CliOptions = {}): CliRun => {
+export const spawnCli = (args: string[], { env = {}, timeoutMs = 180_000, cwd, t, user }: CliOptions = {}): CliRun => {
   // Drop tap's NODE_OPTIONS (its TypeScript loader): the CLI runs compiled JavaScript.
   const { NODE_OPTIONS: _ignored, ...base } = process.env
-  const child = spawn(process.execPath, [binPath, ...args], {
+  // As another user, also keep tap's process-info hook (which re-adds NODE_OPTIONS) out: it could not write its report
+  const [command, argv] = user ? ['/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, binPath, ...args]] : [process.execPath, [binPath, ...args]]
+  const child = spawn(command, argv, {
     env: { ...base, ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
   })
   let stdout = ''
   let stderr = ''

@@ -6,7 +6,7 @@
 // followed by NUL padding over the old argv area. setproctitle also sets /proc/PID/comm, cut to
 // 15 bytes: `gunicorn: maste` / `gunicorn: worke` (so comm cannot carry the name). Without
 // setproctitle the cmdline stays `/usr/bin/python3 /usr/bin/gunicorn -c ...`.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { chownSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pythonEnv } from './env.js'
 import { answers200 } from './http.js'
@@ -44,6 +44,8 @@ export interface GunicornOptions {
   titled?: boolean
   /** The Host header of the start-up check (a Django with ALLOWED_HOSTS answers 400 to any other). */
   hostHeader?: string
+  /** Run the master (and so its workers) as this user; its pidfile directory is given to it. */
+  user?: { uid: number; gid: number }
 }
 
 export interface Gunicorn {
@@ -118,7 +120,8 @@ export const startGunicorn = async (t: Teardown, options: GunicornOptions): Prom
 
   const env = pythonEnv({ path: [o.appDir], notifyPort: o.notifyPort, env: o.env })
   const [exe, ...pre] = o.command as [string, ...string[]]
-  const server = spawnLogged(exe, [...pre, '-c', confPath, ...o.args, o.app], { env, cwd: o.appDir, logFile })
+  if (o.user) chownSync(dir, o.user.uid, o.user.gid)
+  const server = spawnLogged(exe, [...pre, '-c', confPath, ...o.args, o.app], { env, cwd: o.appDir, logFile, ...o.user })
   const masterPid = server.pid
   const tracker = trackChildren(masterPid)
   let stopping: Promise<void> | undefined

@@ -13,13 +13,13 @@ export interface Spawned {
 export const spawnLogged = (
   command: string,
   args: string[],
-  { env, cwd, logFile }: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string },
+  { env, cwd, logFile, uid, gid }: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string; uid?: number; gid?: number },
 ): Spawned => {
   const fd = openSync(logFile, 'a')
   let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined
   let child: ChildProcess
   try {
-    child = spawn(command, args, { env, cwd, stdio: ['ignore', fd, fd] })
+    child = spawn(command, args, { env, cwd, stdio: ['ignore', fd, fd], ...(uid !== undefined ? { uid, gid: gid ?? uid } : {}) })
   } finally {
     closeSync(fd)
   }
