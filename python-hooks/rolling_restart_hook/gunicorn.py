@@ -47,6 +47,9 @@ from . import keepalive
 from . import notify as _notify
 from .identity import is_installed_library
 from .util import describe, log
+from .master_record import record as _record
+
+_record("gunicorn")  # in the master (the config file imports us), before setproctitle
 
 
 def _module_file_from_uri(worker):

@@ -37,6 +37,9 @@ import sys
 from . import notify as _notify
 from .identity import caller_file
 from .util import describe, log
+from .master_record import record as _record
+
+_record("uwsgi")  # with the app: in the master, or in each worker with lazy-apps
 
 _sent_by_pid = None
 

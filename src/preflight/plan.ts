@@ -4,20 +4,25 @@
  *
  *   interpreter   --preflight-python; the adapter's; the master's argv[0] when it has no process
  *                 title (a venv's bin/python when started as /srv/venv/bin/gunicorn or uvicorn);
- *                 the venv of its argv[1] script; $VIRTUAL_ENV/bin/python; a virtualenv whose
+ *                 the venv of its argv[1] script; $VIRTUAL_ENV/bin/python; the interpreter the
+ *                 hook recorded at start (proc/master-record.ts); a virtualenv whose
  *                 site-packages the master has mapped; /proc/PID/exe (symlinks resolved, so a
  *                 virtualenv would be lost: last)
  *   directory     the adapter's chdir (Gunicorn chdir), else /proc/PID/cwd; for a deploy, the same
  *                 directory inside the new release
  *   environment   /proc/PID/environ, plus what the server sets itself (Gunicorn raw_env), with the
  *                 hook's directory first on PYTHONPATH. setproctitle blanks /proc/PID/environ unless
- *                 the server runs with SPT_NOENV=1; then rolling-restart's own environment is used
+ *                 the server runs with SPT_NOENV=1; then the environment the hook recorded at start,
+ *                 and only without a record rolling-restart's own environment
  *   user          a worker's uid/gid, when rolling-restart is root and the workers are not
- *   app           --preflight-app, else the adapter's appSpec(); neither: skipped with a warning
+ *   app           --preflight-app, else the adapter's appSpec() (which reads the hook's record when
+ *                 a title hides the command line), else the APP= a worker reported in an earlier
+ *                 run; none: the plan says why, and the run refuses (preflight-step.ts)
  */
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path'
 import { hookPath } from '../paths.js'
+import { masterRecord, type MasterRecord } from '../proc/master-record.js'
 import { mappedFiles, procInfo, readCwd, readEnviron, readExe, readOwner } from '../proc/procfs.js'
 import { isWithin, rebase, type ReleaseLayout } from '../release/layout.js'
 import { venvOfFile } from '../servers/shared/venv.js'
@@ -48,22 +53,22 @@ export type PreflightPlan =
       /** for the log and the report: where each part came from */
       sources: { spec: string; python: string; env: string; chdir: string }
     }
-  | { kind: 'skip'; why: string }
+  /** the app or the interpreter cannot be known: `why`, and `fix` names the flag that would tell */
+  | { kind: 'skip'; why: string; fix: string }
 
 export function planPreflight(adapter: ServerAdapter, target: Target, opts: PreflightOptions, release?: ReleaseUnderTest): PreflightPlan {
   const app: AppSpec = adapter.appSpec?.(target) ?? { spec: null, why: `${adapter.label} cannot tell how ${target.description} loads its app` }
   const spec = opts.app ?? app.spec ?? opts.learned?.spec
   if (spec === null || spec === undefined) {
-    return {
-      kind: 'skip',
-      why: `${app.why ?? `the app spec of ${target.description} is unknown`}. Pass --preflight-app MODULE:CALLABLE (or a .wsgi path) to run it, or --no-preflight to silence this`,
-    }
+    return { kind: 'skip', why: app.why ?? `the app spec of ${target.description} is unknown`, fix: '--preflight-app MODULE:CALLABLE (or a .wsgi path)' }
   }
-  const python = pythonOf(target.masterPid, app.python, opts.python)
+  const record = masterRecord(target.masterPid)
+  const python = pythonOf(target.masterPid, app.python, opts.python, record)
   if (!python) {
     return {
       kind: 'skip',
-      why: `cannot tell which Python interpreter ${target.description} runs (its executable is ${readExe(target.masterPid) ?? 'unreadable'}). Pass --preflight-python PATH`,
+      why: `cannot tell which Python interpreter ${target.description} runs (its executable is ${readExe(target.masterPid) ?? 'unreadable'})`,
+      fix: '--preflight-python PATH',
     }
   }
 
@@ -72,7 +77,8 @@ export function planPreflight(adapter: ServerAdapter, target: Target, opts: Pref
   let chdirFrom = app.chdir && existsSync(app.chdir) ? `the server's chdir` : "the master's working directory"
   const masterEnv = readEnviron(target.masterPid)
   const envReadable = masterEnv !== null && Object.keys(masterEnv).length > 0
-  const env: Record<string, string> = { ...(envReadable ? masterEnv : stringEnv(process.env)), ...(app.env ?? {}) }
+  const recordedEnv = !envReadable && record && Object.keys(record.env).length > 0 ? record.env : null
+  const env: Record<string, string> = { ...(envReadable ? masterEnv : (recordedEnv ?? stringEnv(process.env))), ...(app.env ?? {}) }
   let pythonpath = [...(app.pythonpath ?? [])]
   let envPath = (env.PYTHONPATH ?? '').split(delimiter).filter(Boolean)
 
@@ -101,7 +107,9 @@ export function planPreflight(adapter: ServerAdapter, target: Target, opts: Pref
       python: python.from,
       env: envReadable
         ? "the master's environment"
-        : "rolling-restart's own environment (the master's /proc/PID/environ is blank: setproctitle clears it unless the server runs with SPT_NOENV=1)",
+        : recordedEnv && record
+          ? `the environment the hook recorded when the ${record.pid === target.masterPid ? 'master' : `process ${record.pid}`} started (${record.from})`
+          : "rolling-restart's own environment (the master's /proc/PID/environ is blank: setproctitle clears it unless the server runs with SPT_NOENV=1)",
       chdir: chdirFrom,
     },
   }
@@ -149,7 +157,7 @@ export function commandPath(argv0: string, env: Record<string, string> | null, c
  * Which interpreter the server runs, keeping a virtualenv when there is one: a venv's bin/python
  * is a symlink to the system Python, so /proc/PID/exe alone would lose the venv's packages.
  */
-export function pythonOf(masterPid: number, fromAdapter?: string, explicit?: string): { path: string; from: string } | null {
+export function pythonOf(masterPid: number, fromAdapter?: string, explicit?: string, record?: MasterRecord | null): { path: string; from: string } | null {
   if (explicit) return { path: explicit, from: '--preflight-python' }
   if (fromAdapter) return { path: fromAdapter, from: 'the server configuration' }
   const p = procInfo(masterPid)
@@ -161,6 +169,7 @@ export function pythonOf(masterPid: number, fromAdapter?: string, explicit?: str
   if (scriptVenv && existsSync(join(scriptVenv, 'bin', 'python'))) return { path: join(scriptVenv, 'bin', 'python'), from: `the virtualenv of ${p?.argv[1]}` }
   const venv = env?.VIRTUAL_ENV
   if (venv && existsSync(join(venv, 'bin', 'python'))) return { path: join(venv, 'bin', 'python'), from: "the master's VIRTUAL_ENV" }
+  if (record?.interpreter && existsSync(record.interpreter)) return { path: record.interpreter, from: `the interpreter the hook recorded at start (${record.from})` }
   const fromMaps = venvFromMaps(mappedFiles(masterPid))
   if (fromMaps) return { path: fromMaps, from: 'the virtualenv whose modules the master has loaded' }
   const exe = readExe(masterPid)

@@ -29,7 +29,7 @@ export interface DryRunReport {
   skipped: Chosen['skipped']
   /** nothing is ever replaced by a dry run */
   replaced: []
-  preflight: { would: 'run'; spec: string; chdir: string; python: string } | { would: 'skip'; why: string } | { would: 'off' }
+  preflight: { would: 'run'; spec: string; chdir: string; python: string } | { would: 'skip'; why: string; fix: string } | { would: 'off' }
   /** why the real run would be refused before touching anything, or null */
   refused: string | null
   message: string
@@ -73,7 +73,7 @@ function preflightPlan(run: LockedRun): DryRunReport['preflight'] {
   const opts = run.plan.preflight
   if (opts === null) return { would: 'off' }
   const p = planPreflight(run.resolved.adapter, run.resolved.target, { ...opts, learned: learnedAppOf(run.prior) })
-  if (p.kind === 'skip') return { would: 'skip', why: p.why }
+  if (p.kind === 'skip') return { would: 'skip', why: p.why, fix: p.fix }
   return { would: 'run', spec: p.invocation.spec, chdir: p.invocation.chdir, python: p.invocation.python }
 }
 
@@ -85,7 +85,7 @@ function describe(r: DryRunReport, selected: readonly ProcInfo[], description: s
     r.preflight.would === 'run'
       ? `preflight: would load ${r.preflight.spec} in ${r.preflight.chdir} with ${r.preflight.python}`
       : r.preflight.would === 'skip'
-        ? `preflight: could not run: ${r.preflight.why}`
+        ? `preflight: could not run: ${r.preflight.why}; a real run would be refused (exit 2): pass ${r.preflight.fix} or --no-preflight`
         : 'preflight: off (--no-preflight)',
   )
   if (selected.length === 0) lines.push('would signal no worker: none matches the selection')

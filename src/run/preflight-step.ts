@@ -3,10 +3,10 @@
  * before the first worker is touched.
  */
 import { formatMs } from '../config.js'
-import { EXIT, Interrupted, RollingRestartError } from '../errors.js'
+import { EXIT, Interrupted, RollingRestartError, UsageError } from '../errors.js'
 import { planPreflight, type PreflightOptions, type ReleaseUnderTest } from '../preflight/plan.js'
 import { runPreflight } from '../preflight/run.js'
-import { preflightVerdict, skippedReport, type PreflightVerdict } from '../preflight/verdict.js'
+import { preflightVerdict, type PreflightVerdict } from '../preflight/verdict.js'
 import type { GroupState } from '../state/state-file.js'
 import type { LockedRun } from './group-run.js'
 
@@ -17,8 +17,10 @@ export function learnedAppOf(state: GroupState | null): PreflightOptions['learne
 }
 
 /**
- * Load the app in a throwaway interpreter, the way the workers will. null with --no-preflight; a
- * skipped report when the app spec is unknown (logged as a warning). `release`: a deploy's new release.
+ * Load the app in a throwaway interpreter, the way the workers will. null with --no-preflight.
+ * When what the workers load cannot be known (no app spec, no interpreter), the run is refused
+ * before any worker is touched, exit 2, naming the flag that says it and --no-preflight: a first
+ * run is exactly when an unchecked release would take the site down. `release`: a deploy's new release.
  */
 export async function preflightStep(run: Pick<LockedRun, 'resolved' | 'plan' | 'out' | 'interrupt' | 'prior'>, release?: ReleaseUnderTest): Promise<PreflightVerdict | null> {
   const { resolved, plan, out, interrupt } = run
@@ -28,9 +30,12 @@ export async function preflightStep(run: Pick<LockedRun, 'resolved' | 'plan' | '
   }
   const p = planPreflight(resolved.adapter, resolved.target, { ...plan.preflight, learned: learnedAppOf(run.prior) }, release)
   if (p.kind === 'skip') {
-    out.logger.warn({ event: 'preflight-skipped', why: p.why }, `preflight skipped: ${p.why}`)
-    out.progress(`warning: preflight skipped: ${p.why}`)
-    return { report: skippedReport(p.why), failure: null }
+    out.logger.error({ event: 'preflight-unknown', why: p.why }, `cannot run the preflight: ${p.why}`)
+    throw new UsageError(
+      `cannot run the preflight, so no worker was touched: ${p.why}. ` +
+        `Pass ${p.fix} to say what the workers load, or --no-preflight to roll without loading the new code first`,
+      'preflight-unknown',
+    )
   }
   const inv = p.invocation
   out.logger.info({ event: 'preflight-start', spec: inv.spec, chdir: inv.chdir, python: inv.python, uid: inv.uid, sources: p.sources }, `preflight: loading ${inv.spec} in ${inv.chdir}`)

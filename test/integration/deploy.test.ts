@@ -95,13 +95,13 @@ async function servedReleases(port: number, n = 24): Promise<Map<number, string>
   return seen
 }
 
-async function setup(t: Tap.Test, name: string, releases: Record<string, 'good' | 'status-fails'>, current: string, appDirOf: (root: string) => string) {
+async function setup(t: Tap.Test, name: string, releases: Record<string, 'good' | 'status-fails'>, current: string, appDirOf: (root: string) => string, env: Record<string, string> = {}) {
   const root = makeRoot(t, releases, current)
   const notifyPort = await freeUdpPort()
   // The working configuration (docs/deploy.md): chdir = the app directory (the helper writes it into
   // the config), and that directory NOT on PYTHONPATH: Gunicorn would then leave it behind the real
   // directory it was started in (see gunicornImportOrder in src/release/layout.ts).
-  const server = await startGunicorn(t, { appDir: appDirOf(root), workers: 3, name, notifyPort, env: { BOOT_DELAY: '0.5', PYTHONPATH: hooksDir } })
+  const server = await startGunicorn(t, { appDir: appDirOf(root), workers: 3, name, notifyPort, env: { BOOT_DELAY: '0.5', PYTHONPATH: hooksDir, ...env } })
   const stateDir = tempDir(t, 'state')
   const target = ['--pidfile', server.pidfile, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir]
   return { root, server, stateDir, target }
@@ -188,7 +188,9 @@ t.test('deploy, a failed deploy rolled back, rollback, --keep: every worker ends
 
 t.test('Gunicorn importing from a release directory instead of current: the release check stops the deploy; doctor and deploy then name it', async (t) => {
   // chdir = ROOT/releases/r1 (the real path), as a server started with a resolved path would have
-  const { root, server, stateDir, target } = await setup(t, 'deploy-stale', { r1: 'good', r2: 'good' }, 'r1', (r) => join(r, 'releases', 'r1'))
+  // no master record (ROLLING_RESTART_RECORD=off): with it, the chdir is visible from the first run and
+  // deploy refuses up front, as it does below with --server-config
+  const { root, server, stateDir, target } = await setup(t, 'deploy-stale', { r1: 'good', r2: 'good' }, 'r1', (r) => join(r, 'releases', 'r1'), { ROLLING_RESTART_RECORD: 'off' })
   const flags = [...target, '--root', root, '--json', '--no-preflight']
   const before = server.workerPids()
 

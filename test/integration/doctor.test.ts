@@ -26,7 +26,9 @@ const ids = (r: DoctorReport, severity: 'error' | 'warning') => r.hazards.filter
 t.test('preload_app: a restart is refused when the config says so, a step fails on PRELOAD=1 when it does not, and doctor names the cause', async (t) => {
   const notifyPort = await freeUdpPort()
   const appDir = makeAppDir(t, 'good', { revision: 'r1' })
-  const server = await startGunicorn(t, { appDir, workers: 3, name: 'doctor-preload', notifyPort, preload: true, env: { BOOT_DELAY: '0.5' } })
+  // no master record (ROLLING_RESTART_RECORD=off), so that the title really hides the config file: the
+  // record's case, where doctor finds preload_app without --server-config, is in first-run-preflight.test.ts
+  const server = await startGunicorn(t, { appDir, workers: 3, name: 'doctor-preload', notifyPort, preload: true, env: { BOOT_DELAY: '0.5', ROLLING_RESTART_RECORD: 'off' } })
   const stateDir = tempDir(t, 'state')
   const target = ['--pidfile', server.pidfile, '--state-dir', stateDir]
   const original = server.workerPids()

@@ -28,18 +28,13 @@ t.test('a release that raises on import is caught by the preflight: no worker to
   const stateDir = tempDir(t, 'state')
   const flags = ['--pidfile', server.pidfile, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir]
 
-  // 1. with the command line hidden by the process title and no config file named: skipped, said so, and the roll goes on
-  const blind = await runCli([...flags, '--json'])
-  t.equal(blind.code, 0, 'exit 0', { stderr: blind.stderr.slice(-1500) })
-  const blindReport = blind.json as Report
-  t.match(blindReport.preflight, { ran: false, ok: null, skipped: /hidden by its process title.*--preflight-app/ })
-  t.match(blind.stderr, /preflight skipped/)
-
-  // 1b. the workers that run started reported their app spec (APP=): the next run's preflight uses it
-  const learned = await runCli([...flags, '--json'])
-  t.equal(learned.code, 0, 'exit 0', { stderr: learned.stderr.slice(-1500) })
-  t.match((learned.json as Report).preflight, { ran: true, ok: true, status: '200 OK', spec: 'app:app' })
-  t.match(learned.stderr, /"spec":"reported by worker \d+ \(APP=\)/, 'the log says where the spec came from')
+  // 1. with the command line hidden by the process title and no config file named: the record the hook
+  //    wrote when the master started says what the workers load (issue 11: the first run is protected;
+  //    it used to be skipped with a warning). Without a record: first-run-preflight.test.ts
+  const first = await runCli([...flags, '--json'])
+  t.equal(first.code, 0, 'exit 0', { stderr: first.stderr.slice(-1500) })
+  t.match((first.json as Report).preflight, { ran: true, ok: true, status: '200 OK', spec: 'app:app' })
+  t.match(first.stderr, /"spec":"command line, as recorded by the hook when the master started/, 'the log says where the spec came from')
 
   // 2. with the config file named, the spec comes from wsgi_app and the preflight runs
   const named = await runCli([...flags, '--server-config', server.confPath, '--json'])

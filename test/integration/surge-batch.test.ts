@@ -143,7 +143,8 @@ t.test('selection: only the worker above --rss-above is recycled; --older-than a
 t.test('a failed surge leaves its extra worker; the next good run hands it back', async (t) => {
   const { appDir, server, flags } = await group(t, 'surge-fail', 2, '0.5')
   swapApp(appDir, 'status_500')
-  const bad = await runCli([...flags, '--strategy', 'surge', '--json'])
+  // --no-preflight: the point is the surge worker failing (the first run's preflight would catch this release)
+  const bad = await runCli([...flags, '--strategy', 'surge', '--no-preflight', '--json'])
   t.equal(bad.code, 4)
   const report = bad.json as Report
   t.equal(report.aborted?.reason, 'not-ready')

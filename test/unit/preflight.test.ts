@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePreflightOutput, preflightArgs, runPreflight, tailLines, type PreflightInvocation } from '../../src/preflight/run.js'
 import { venvFromMaps } from '../../src/preflight/plan.js'
-import { preflightVerdict, skippedReport } from '../../src/preflight/verdict.js'
+import { preflightVerdict } from '../../src/preflight/verdict.js'
 import { hookPath } from '../../src/paths.js'
 
 const fixtures = new URL('../fixtures/apps/', import.meta.url).pathname
@@ -124,8 +124,4 @@ t.test('a preflight that cannot start is not blamed on the release', async (t) =
   const r2 = await runPreflight(noPython)
   t.equal(r2.spawnError !== null, true)
   t.match(preflightVerdict(plan(noPython), r2).failure, { kind: 'could-not-run', message: /could not start \/nonexistent\/python3: ENOENT/ })
-})
-
-t.test('a skipped preflight is reported as not run, with the reason', async (t) => {
-  t.match(skippedReport('no app spec'), { ran: false, ok: null, skipped: 'no app spec' })
 })

@@ -6,13 +6,17 @@ import type { Target } from '../types.js'
 import { lazyOf, type LazyFacts } from './lazy-apps.js'
 import { addEnvOptions, emptyOptions, lastValue, parseCommandLine, readIni, type UwsgiOptions } from './options.js'
 import { isCommandLine } from './processes.js'
+import { recordedOptions } from './recorded-options.js'
 
 /** The line a uWSGI WSGI module must end with. */
 export const HOOK_LINE = 'from rolling_restart_hook.uwsgi import notify_ready; application = notify_ready(application)'
 
 export { logFileOf }
 
-/** Options as far as they can be known: the command line when untitled, else an ini named by --server-config or by the log. */
+/**
+ * Options as far as they can be known: the command line when untitled, else what the hook recorded
+ * when the app was loaded, else an ini named by --server-config or by the log.
+ */
 export function optionsOf(p: ProcInfo, configFile: string | null, log: string | null): { options: UwsgiOptions; complete: boolean } {
   const cwd = readCwd(p.pid) ?? '/'
   if (isCommandLine(p.argv)) {
@@ -22,6 +26,8 @@ export function optionsOf(p: ProcInfo, configFile: string | null, log: string | 
     if (configFile) readIni(options, configFile, cwd)
     return { options, complete: options.unread.length === 0 }
   }
+  const recorded = recordedOptions(p.pid)
+  if (recorded) return { options: recorded, complete: true }
   const options = emptyOptions()
   if (configFile) readIni(options, configFile, cwd)
   else if (log) {
