@@ -10,6 +10,8 @@ import { isAlive, usage } from '../proc/procfs.js'
 import { resolveTarget } from '../servers/resolve.js'
 import { holderAlive, lockPath, readHolder } from '../state/lock.js'
 import { readState, stateKey, type GroupState } from '../state/state-file.js'
+import { failingInState, releaseRootOf, tellFailing, type FailingWorker } from '../run/failing-workers.js'
+import { describeTargetFlags } from '../servers/resolve.js'
 import { printJson, stateDir, targetOptions, type RawTargetFlags } from './common.js'
 
 export interface StatusFlags extends RawTargetFlags {
@@ -42,6 +44,10 @@ export interface StatusReport {
   lastRun: GroupState['runs'][number] | null
   /** listing every group: why this group's master was not found */
   gone?: string
+  /** new workers that failed their check and take requests with the broken release */
+  failing?: FailingWorker[]
+  /** what they are and what to do, in words (null when none) */
+  attention?: string | null
 }
 
 /** The mode, derived from the state file and the lock: a roll whose runner is dead was interrupted. */
@@ -75,7 +81,7 @@ export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
   const dir = stateDir(flags)
   if (flags.group !== undefined || flags.pidfile !== undefined || flags.master !== undefined || flags.apachePidfile !== undefined) {
     const { adapter, target } = resolveTarget(targetOptions(flags))
-    const report = await groupStatus(adapter, target, dir)
+    const report = await groupStatus(adapter, target, dir, describeTargetFlags(targetOptions(flags)))
     if (flags.json) printJson(report)
     else process.stdout.write(renderStatus(report))
     return EXIT.OK
@@ -133,7 +139,7 @@ function emptyReport(state: GroupState): StatusReport {
   }
 }
 
-export async function groupStatus(adapter: ServerAdapter, target: Target, dir: string): Promise<StatusReport> {
+export async function groupStatus(adapter: ServerAdapter, target: Target, dir: string, targetFlags = `--group ${target.group}`): Promise<StatusReport> {
   const key = stateKey(target.server, target.group)
   const state = readState(dir, key)
   const holder = readHolder(lockPath(dir, key))
@@ -142,6 +148,7 @@ export async function groupStatus(adapter: ServerAdapter, target: Target, dir: s
   const workers = adapter.workers(target)
   const use = await usage(workers.map((w) => w.pid))
   const now = Date.now()
+  const failing = failingInState(state, new Set(workers.map((w) => w.pid)))
   return {
     group: target.group,
     server: target.server,
@@ -160,6 +167,8 @@ export async function groupStatus(adapter: ServerAdapter, target: Target, dir: s
       role: roleOf(w.pid, state, mode === 'rolling'),
     })),
     lastRun: state?.runs[state.runs.length - 1] ?? null,
+    failing,
+    attention: failing.length ? tellFailing(failing, targetFlags, releaseRootOf(state)) : null,
   }
 }
 
@@ -170,6 +179,7 @@ export function renderStatus(r: StatusReport): string {
   lines.push(`Mode     : ${r.mode}${r.detail ? ` (${r.detail})` : ''}`)
   if (r.surplus) lines.push(`Surplus  : ${r.surplus} worker(s) above the configured count, left by a failed surge`)
   if (r.lastRun) lines.push(`Last run : ${r.lastRun.at} ${r.lastRun.ok ? 'ok' : `stopped (${r.lastRun.aborted})`}, ${r.lastRun.replaced} replaced in ${formatMs(r.lastRun.durationMs)}`)
+  if (r.attention) lines.push(`Attention: ${r.attention}`)
   lines.push(`Workers  : ${r.workers.length}`)
   const rows = [['PID', 'Uptime', 'CPU', 'RSS', 'Release', 'State']]
   for (const w of r.workers) {
@@ -179,7 +189,7 @@ export function renderStatus(r: StatusReport): string {
       w.cpuPercent === null ? '-' : `${w.cpuPercent.toFixed(0)}%`,
       w.rssBytes === null ? '-' : formatBytes(w.rssBytes),
       w.preloaded ? "preloaded: master's code" : (w.release ?? '-'),
-      w.role === 'being replaced' ? 'Rolling restarting...' : w.role,
+      w.role === 'being replaced' ? 'Rolling restarting...' : w.role === 'failed' && r.failing?.some((f) => f.pid === w.pid) ? 'failed, serving' : w.role,
     ])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)))

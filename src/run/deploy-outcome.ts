@@ -12,6 +12,7 @@ import type { RollOutcome } from '../roll/roller.js'
 import { recordOutcome, replacedEntries } from '../state/record-outcome.js'
 import type { ReleaseHistoryEntry } from '../state/state-file.js'
 import { rollBack } from './deploy-rollback.js'
+import { afterRollbackNote, failingWorkers } from './failing-workers.js'
 import type { DeployRun } from './deploy-context.js'
 import { publish, reportErrorResistance } from './report.js'
 
@@ -54,12 +55,16 @@ export function deployInterrupted(run: DeployRun, outcome: RollOutcome): ExitCod
 /** The new release failed: back to the old one, and error-resistance mode saying what the rollback did. */
 export async function releaseFailed(run: DeployRun, outcome: RollOutcome): Promise<ExitCode> {
   const { report } = run
+  const failing = report.failing
   const back = await rollBack(run, outcome)
   report.deploy.rolledBack = back.swapped
   report.deploy.rollback = back.report
   report.deploy.current = readCurrent(run.layout)?.target ?? null
+  report.failing = failingWorkers(outcome)
   const a = outcome.aborted as NonNullable<RollOutcome['aborted']>
-  const message = `${run.action} of ${run.name} failed after ${report.replaced.length} of ${run.workers.length} workers: ${a.message}. ${back.report.message}`
+  const message =
+    `${run.action} of ${run.name} failed after ${report.replaced.length} of ${run.workers.length} workers: ${a.message}. ${back.report.message}` +
+    afterRollbackNote(failing, report.failing, run.live ?? 'the old release', run)
   const er = { reason: a.reason, message, untouched: outcome.untouched, replaced: replacedEntries(outcome) }
   recordOutcome(run.dir, run.resolved, outcome, er)
   if (back.outcome) {

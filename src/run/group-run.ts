@@ -16,6 +16,7 @@ import { readState, type GroupState } from '../state/state-file.js'
 import { outputOptions, stateDir } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
 import { checkPermission, openListener, refuseInErrorResistance, resolveForRun } from './guards.js'
+import { tellUnfinishedRun } from './killed-run.js'
 import { checkRecordable, lockOrFault } from './state-guard.js'
 
 /** What a run starts from: its flags, parsed, and where it speaks. */
@@ -68,6 +69,7 @@ export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>):
   const { key, lock } = await lockOrFault(dir, target, start.out)
   try {
     const prior = readState(dir, key)
+    tellUnfinishedRun(start.out, prior, new Set(resolved.adapter.workers(target).map((w) => w.pid)), lock.recoveredFrom)
     refuseInErrorResistance(prior, start.flags, target.group)
     checkRecordable(dir, resolved)
     const locked: LockedRun = { ...start, dir, resolved, prior }

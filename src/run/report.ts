@@ -10,6 +10,7 @@ import type { Skipped } from '../roll/select.js'
 import { replacedEntries } from '../state/record-outcome.js'
 import type { ReplacedEntry } from '../state/state-file.js'
 import { printJson } from '../commands/common.js'
+import { failingWorkers, type FailingWorker } from './failing-workers.js'
 import type { ChosenRun, RunStart } from './group-run.js'
 import type { HaproxyReport } from './haproxy-report.js'
 
@@ -34,6 +35,8 @@ export interface RestartReport {
   preflight: PreflightReport | null
   /** with --haproxy-socket: what the drain at HAProxy did (run/haproxy-around.ts) */
   haproxy?: HaproxyReport
+  /** new workers that failed their check and still take requests (failing-workers.ts) */
+  failing: FailingWorker[]
 }
 
 /** A report of a run that has not touched anything yet; `selected` are the pids it means to replace. */
@@ -56,6 +59,7 @@ export function baseReport(run: Pick<ChosenRun, 'resolved' | 'plan' | 'workers' 
     durationMs: 0,
     message: '',
     preflight: null,
+    failing: [],
   }
 }
 
@@ -67,6 +71,7 @@ export function fillFromOutcome(report: RestartReport, outcome: RollOutcome): vo
   report.untouched = outcome.untouched
   report.surplus = Math.max(0, outcome.surplus)
   report.durationMs = outcome.durationMs
+  report.failing = failingWorkers(outcome)
 }
 
 /** The end of every message that leaves the group in error-resistance mode. */

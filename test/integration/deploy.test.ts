@@ -65,6 +65,7 @@ interface Replaced {
 }
 interface DeployReport {
   ok: boolean
+  failing: unknown[]
   replaced: Replaced[]
   aborted: { reason: string; message: string; oldPid: number | null } | null
   errorResistance: boolean
@@ -142,6 +143,9 @@ t.test('deploy, a failed deploy rolled back, rollback, --keep: every worker ends
   t.equal(b.deploy.rollback?.replaced.length, 1, 'the one worker that had loaded bad was restarted')
   t.ok(b.deploy.rollback?.replaced.every((w) => w.release === 'r2'), 'and its replacement reported r2')
   t.match(b.message, /deploy of bad failed.*READY=0.*Rolled back: .*current points to releases\/r2 again.*every worker now runs r2.*error-resistance mode/s)
+  // issue 11: the failed new worker, which took requests with `bad`, is said to be restarted on r2
+  t.match(b.message, /Worker \d+, which ran bad and failed its check \(500 Internal Server Error\), was restarted on r2 by the rollback\./)
+  t.same(b.failing, [], 'no failing worker is left serving')
   const now = server.workerPids()
   t.equal(now.length, 3)
   t.same(now.filter((p) => workersOnR2.includes(p)).sort(), workersOnR2.slice(1).sort(), 'the two untouched r2 workers kept running')

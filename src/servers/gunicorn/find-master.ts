@@ -1,6 +1,7 @@
 /** --master, --pidfile or --group -> the Gunicorn master (arbiter) and its target. */
 import { TargetError } from '../../errors.js'
 import { allProcesses, type ProcInfo } from '../../proc/procfs.js'
+import { logFileOf } from '../shared/master-log.js'
 import { checkGroupAgrees, namedMaster, quotedCommandLine, type NamedMaster } from '../shared/named-master.js'
 import type { Target, TargetOptions } from '../types.js'
 import { namingOf } from './naming.js'
@@ -19,6 +20,8 @@ function targetOf(p: ProcInfo, via: Target['via'], configFile?: string): Target 
     via,
     meta: {
       titled,
+      // the log, while the master lives: what it said is read if it dies during the run (master-gone.ts)
+      log: logFileOf(p.pid),
       ...(configFile !== undefined ? { configFile } : {}),
       ...(!titled && naming ? { found: `no process title; group from ${naming.from}` } : {}),
     },

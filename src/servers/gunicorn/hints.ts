@@ -4,14 +4,7 @@ import type { Target } from '../types.js'
 import { oldCodeHazards } from './old-code.js'
 import { settingsOf } from './settings-of.js'
 
-export function masterGoneHint(): string {
-  return (
-    'Gunicorn halts the whole master when a worker fails to boot (it exits with code 3, "Worker failed to boot", ' +
-    'or 4, "App failed to load"): the new release most likely raises while importing the app. ' +
-    "Check Gunicorn's error log, fix the release, start the server again. The preflight (on by default; it needs the app " +
-    'spec from the command line, the config file or --preflight-app) loads the release in a throwaway interpreter first and catches this before any worker is touched'
-  )
-}
+export { masterGoneHint } from './master-gone.js'
 
 export function noReadyHint(target: Target): string {
   return (
