@@ -2,7 +2,10 @@
 
 In the Gunicorn config file (``-c gunicorn.conf.py``), one line::
 
-    from rolling_restart_hook.gunicorn import post_worker_init
+    from rolling_restart_hook.gunicorn import post_worker_init, worker_exit
+
+(``worker_exit``, in ``boot_failure``: a worker that fails to load the app says so, and does not
+halt a master whose other workers serve.)
 
 If you already have a ``post_worker_init``, call ``notify_worker(worker)`` from it
 (last, once your own initialisation is done).
@@ -48,6 +51,8 @@ from . import notify as _notify
 from .identity import is_installed_library
 from .util import describe, log
 from .master_record import record as _record
+from . import boot_failure as _boot
+from .boot_failure import worker_exit  # noqa: F401  (offered next to post_worker_init)
 
 _record("gunicorn")  # in the master (the config file imports us), before setproctitle
 
@@ -125,4 +130,5 @@ def notify_worker(worker):
 
 def post_worker_init(worker):
     """Gunicorn's ``post_worker_init`` server hook."""
+    _boot.loaded(worker)
     notify_worker(worker)

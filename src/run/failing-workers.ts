@@ -20,6 +20,8 @@ export interface FailingWorker {
 }
 
 const isOk = (status: string | null) => status !== null && /^2\d\d\b/.test(status)
+/** the hook's worker_exit: the app never loaded, so the worker never took a request (python-hooks/.../boot_failure.py) */
+const bootFailed = (status: string | null) => status !== null && status.startsWith('boot failed:')
 
 /**
  * The new workers of this roll whose datagram said their check failed (READY=0 or non-2xx) and
@@ -27,7 +29,7 @@ const isOk = (status: string | null) => status !== null && /^2\d\d\b/.test(statu
  */
 export function failingWorkers(outcome: Pick<RollOutcome, 'steps'>, alive: (pid: number) => boolean = isAlive): FailingWorker[] {
   return outcome.steps
-    .filter((s) => s.state === 'failed' && s.newPid !== null && s.claimedAt !== null && !isOk(s.status))
+    .filter((s) => s.state === 'failed' && s.newPid !== null && s.claimedAt !== null && !isOk(s.status) && !bootFailed(s.status))
     .filter((s) => alive(s.newPid as number))
     .map((s) => ({ pid: s.newPid as number, release: s.release, status: s.status, serving: true }))
 }
@@ -35,7 +37,7 @@ export function failingWorkers(outcome: Pick<RollOutcome, 'steps'>, alive: (pid:
 /** What the group's state file says of its live workers that failed their check. */
 export function failingInState(state: GroupState | null, live: ReadonlySet<number>): FailingWorker[] {
   return Object.values(state?.workers ?? {})
-    .filter((w) => !w.ready && live.has(w.pid) && !isOk(w.status))
+    .filter((w) => !w.ready && live.has(w.pid) && !isOk(w.status) && !bootFailed(w.status))
     .map((w) => ({ pid: w.pid, release: w.release, status: w.status, serving: true }))
 }
 
@@ -89,4 +91,13 @@ export function afterRollbackNote(
   const restarted = before.filter((b) => !after.some((a) => a.pid === b.pid))
   const said = restarted.map((w) => `worker ${w.pid}, which ran ${w.release ?? 'the new code'} and failed its check (${w.status ?? 'no status'}), was restarted on ${old} by the rollback`)
   return (said.length ? ` ${capitalize(said.join('; '))}.` : '') + failingNote(run, after, run.layout.root)
+}
+
+/** A failed boot the hook said Gunicorn halts the master for (boot_failure.py, no serving sibling): say what that means. */
+export function haltNote(outcome: Pick<RollOutcome, 'steps'>): string {
+  const halting = outcome.steps.find((s) => bootFailed(s.status) && (s.status as string).includes('Gunicorn halts the master'))
+  return halting
+    ? ` Worker ${halting.newPid} failed to boot and no other worker that loaded the app was left, so Gunicorn halts the master: ` +
+        'the workers said to keep serving stop with it. Start the server again once the release is fixed.'
+    : ''
 }

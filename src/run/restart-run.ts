@@ -18,7 +18,7 @@ import { preflightFailed, preflightStep } from './preflight-step.js'
 import { refusePreloadedRestart } from './preload-guard.js'
 import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
-import { failingNote } from './failing-workers.js'
+import { failingNote, haltNote } from './failing-workers.js'
 import { rollTracked } from './roll-tracked.js'
 
 export const restartSteps: GroupRunSteps<Hazard[]> = {
@@ -118,7 +118,8 @@ function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport 
       `${outcome.untouched.length} old worker(s) were not touched and keep serving (${outcome.untouched.join(', ') || 'none'}). ` +
       inErrorResistance(target.group) +
       (outcome.surplus > 0 ? ` The master runs ${outcome.surplus} worker(s) above its configured count; the next good run retires them.` : '') +
-      failingNote(run, report.failing)
+      failingNote(run, report.failing) +
+      haltNote(outcome)
   }
   publish(run, report, outcome.ok ? 'info' : 'error', !outcome.ok)
   if (outcome.ok) return exitAfterHaproxy(EXIT.OK, haproxy)

@@ -19,6 +19,7 @@ t.test('failing workers: a claimed datagram that said the check failed, from a w
     step({ newPid: 24, claimedAt: null, status: null }), // never reported (timeout)
     step({ newPid: 25, state: 'ready', status: '200 OK' }),
     step({ newPid: 26 }), // failed its check, but has died since
+    step({ newPid: 27, status: 'boot failed: ImportError: x (exit status 3: ...)' }), // never loaded the app: never took a request
   ]
   const alive = (pid: number) => pid !== 26
   t.same(failingWorkers({ steps }, alive), [

@@ -41,7 +41,7 @@ function hookHazard(configFile: string): Hazard | null {
     id: 'hook-not-configured',
     severity: 'warning',
     message: `the Gunicorn config ${configFile} does not mention rolling_restart_hook: unless post_worker_init comes from elsewhere, new workers send no readiness datagram and every step would time out`,
-    fix: `add \`from rolling_restart_hook.gunicorn import post_worker_init\` to ${configFile} and restart the master once`,
+    fix: `add \`from rolling_restart_hook.gunicorn import post_worker_init, worker_exit\` to ${configFile} and restart the master once`,
   }
 }
 
