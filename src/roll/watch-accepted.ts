@@ -23,6 +23,14 @@ export function watchAccepted(run: RollRun): void {
       emit({ event: 'worker-gone', pid, detail: `(step ${step.index}'s replacement) ${evidence?.detail ?? 'ended'}, as the server's log says: the master respawns it` })
       continue
     }
+    // a master told to stop takes its workers with it: not the release's doing (issue 11)
+    const stopping = adapter.stopping?.(target) ?? null
+    if (stopping !== null) {
+      const said = /Handling signal: \w+/.exec(stopping)?.[0] ?? stopping
+      const why = `${target.description} is stopping during the run. Master ${target.masterPid} was told to stop (its log: "${said}") and worker ${pid} exited with it, which says nothing about the release. No further worker was signalled`
+      run.abort(new StepFailure('master-gone', why, pid, step.oldPid), step)
+      throw new StepFailure('master-gone', why)
+    }
     const message = diedAfterReadyMessage(pid, target.description, formatMs(now - (step.readyAt ?? now)), evidence, adapter.label)
     step.state = 'failed'
     step.failure = message

@@ -126,4 +126,6 @@ export interface ServerAdapter {
   logMark?(target: Target): LogMark | null
   /** A line the server logged since `mark` (which moves on) saying the master reloads its workers on its own (HUP, USR2...), or null. */
   reloadSince?(target: Target, mark: LogMark): string | null
+  /** The line of the server's log saying the master was told to stop (its workers then exit with it), or null. */
+  stopping?(target: Target): string | null
 }

@@ -78,7 +78,7 @@ t.test('with no record and no app spec anywhere, the first run is refused (exit 
   t.match(learned.stderr, /"spec":"reported by worker \d+ \(APP=\)/, 'the log says where the spec came from')
 })
 
-t.test('doctor reads the record too: preload_app is named without --server-config', async (t) => {
+t.test('doctor and the preload check read the record too: preload_app is named without --server-config', async (t) => {
   const appDir = makeAppDir(t, 'good', { revision: 'r1' })
   const server = await startGunicorn(t, { appDir, workers: 2, name: 'first-doctor', preload: true, env: { BOOT_DELAY: '0.2' } })
   const doctor = await runCli(['doctor', '--pidfile', server.pidfile, '--state-dir', tempDir(t, 'state'), '--json'])
@@ -86,6 +86,12 @@ t.test('doctor reads the record too: preload_app is named without --server-confi
   const hazards = (doctor.json as { hazards: Array<{ id: string; message: string }> }).hazards
   t.match(hazards.find((h) => h.id === 'preload-app'), { message: /preload_app/ })
   t.notOk(hazards.some((h) => h.id === 'config-unknown'), 'nothing left unknown')
+  // and so a plain restart of it is refused on its very first run (issue 10's rule), without --server-config
+  const before = server.workerPids()
+  const run = await runCli(['--pidfile', server.pidfile, '--state-dir', tempDir(t, 'state'), '--json'])
+  t.equal(run.code, 2, { stderr: run.stderr.slice(-1500) })
+  t.equal((run.json as { error: { code: string } }).error.code, 'preloaded-master')
+  t.same(server.workerPids(), before)
 })
 
 for (const lazyApps of [true, false]) {

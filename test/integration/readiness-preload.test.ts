@@ -7,10 +7,13 @@ import { isAlive } from '../helpers/procs.js'
 import { gunicornGroup, rollRelease, type Report } from './readiness-shared.js'
 
 t.test('a preloading master: fail on PRELOAD=1, then refused up front, --recycle says code unchanged', async (t) => {
-  const g = await gunicornGroup(t, { name: 'preloaded', workers: 2, preload: true, env: { BOOT_DELAY: '0.3' } })
+  // no master record (ROLLING_RESTART_RECORD=off), so that the title really hides the config file: with
+  // the record (issue 11) the first run already sees preload_app, as with --server-config below
+  const g = await gunicornGroup(t, { name: 'preloaded', workers: 2, preload: true, env: { BOOT_DELAY: '0.3', ROLLING_RESTART_RECORD: 'off' } })
   const { server, flags, stateDir } = g
-  // 1. nothing tells the tool yet (the title hides the command line): the first new worker says PRELOAD=1
-  const { original, run: plain, report } = await rollRelease(g, 'good', 'r2')
+  // 1. nothing tells the tool yet (the title hides the command line), so the operator must say
+  // --no-preflight (issue 11's refusal); the first new worker then says PRELOAD=1
+  const { original, run: plain, report } = await rollRelease(g, 'good', 'r2', ['--no-preflight'])
   t.equal(plain.code, 4, 'exit 4, not 0', { stderr: plain.stderr.slice(-2000) })
   t.equal(report.aborted?.reason, 'wrong-release')
   t.match(report.aborted?.message, /reported PRELOAD=1.*brings no new code: pass --recycle/)

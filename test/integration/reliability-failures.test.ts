@@ -79,7 +79,8 @@ for (const sig of ['SIGKILL', 'SIGTERM'] as const) {
     const said =
       sig === 'SIGKILL'
         ? /exited during the run\. Master \d+ exited and its log \(.*gunicorn\.log\) shows neither a boot error nor a stop signal: it was killed \(SIGKILL, the OOM killer\) or crashed, which says nothing about the release/
-        : /exited during the run\. Master \d+ exited on SIGTERM \(its log: "Handling signal: term"\): it was stopped, which says nothing about the release/
+        : // the master's exit, or (when a replacement exits first) the master's stop line in its log
+          /(exited during the run\. Master \d+ exited on SIGTERM \(its log: "Handling signal: term"\): it was stopped|is stopping during the run\. Master \d+ was told to stop \(its log: "Handling signal: term"\) and worker \d+ exited with it), which says nothing about the release/
     t.match(report.aborted?.message, said)
     t.notMatch(report.aborted?.message, /raises while importing/, 'not blamed on the release')
   })

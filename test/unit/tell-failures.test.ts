@@ -4,7 +4,7 @@ import t from 'tap'
 import { renderStatus, type StatusReport } from '../../src/commands/status.js'
 import { afterRollbackNote, failingInState, failingWorkers, releaseRootOf, tellFailing } from '../../src/run/failing-workers.js'
 import { unfinishedRunNote } from '../../src/run/killed-run.js'
-import { masterExitFromLog } from '../../src/servers/gunicorn/master-gone.js'
+import { masterExitFromLog, stopLine } from '../../src/servers/gunicorn/master-gone.js'
 import { emptyState } from '../../src/state/state-file.js'
 import type { StepRecord } from '../../src/roll/records.js'
 
@@ -91,6 +91,9 @@ t.test("the master's end, from its log: only a boot failure is the release's", a
   const term = '[x] [30972] [INFO] Booting worker with pid: 30974\n[x] [30972] [INFO] Handling signal: term\n[x] [30972] [INFO] Shutting down: Master\n'
   t.same(masterExitFromLog(term, 30972), { kind: 'stopped', signal: 'SIGTERM' })
   t.same(masterExitFromLog('[x] [30972] [INFO] Booting worker with pid: 30974\n', 30972), { kind: 'silent' }, 'SIGKILL leaves nothing')
+  t.equal(stopLine(term, 30972), '[x] [30972] [INFO] Handling signal: term', 'a master told to stop: its workers exit with it')
+  t.equal(stopLine(term, 30974), null, "another process's lines are not the master's")
+  t.equal(stopLine('[x] [30972] [INFO] Handling signal: hup\n', 30972), null, 'a reload is not a stop')
 })
 
 t.test('a run killed mid-roll: the next run says what it left', async (t) => {

@@ -17,6 +17,7 @@ import { notFoundHint, resolve } from './find-master.js'
 import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
+import { masterStopping } from './master-gone.js'
 import { workers } from './processes.js'
 
 function masterSignal(target: Target, sig: NodeJS.Signals): void {
@@ -49,4 +50,5 @@ export const gunicorn: ServerAdapter = {
   exitEvidence: (target, pid) => logExitEvidence(target, pid, GUNICORN_EXIT_RULES),
   logMark: markLog,
   reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), GUNICORN_RELOAD),
+  stopping: masterStopping,
 }

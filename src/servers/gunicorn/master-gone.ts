@@ -7,6 +7,7 @@
  *   SIGKILL, crash  nothing at all
  */
 import { clip, readTail } from '../shared/log-tail.js'
+import { logFileOf } from '../shared/master-log.js'
 import type { Target } from '../types.js'
 
 export type MasterExit =
@@ -64,4 +65,18 @@ export function masterGoneHint(target: Target): string {
     `Master ${pid} exited and its log (${log}) shows neither a boot error nor a stop signal: it was killed (SIGKILL, the OOM killer) or crashed, ` +
     'which says nothing about the release. Start the server again and run again'
   )
+}
+
+/** The master's own "Handling signal: term|int|quit" line in its log: it is stopping, and its workers exit with it. */
+export function stopLine(text: string, pid: number): string | null {
+  const lines = text.split('\n').filter((l) => l.includes(`[${pid}] [INFO] Handling signal: `))
+  const last = lines[lines.length - 1]
+  return last !== undefined && /Handling signal: (term|int|quit)\b/.test(last) ? last.trim() : null
+}
+
+/** Whether the master was told to stop, from its log (meta.log, else its stderr while it lives). */
+export function masterStopping(target: Target): string | null {
+  const log = (typeof target.meta.log === 'string' ? target.meta.log : null) ?? logFileOf(target.masterPid)
+  const text = log ? readTail(log) : null
+  return text ? stopLine(text, target.masterPid) : null
 }
