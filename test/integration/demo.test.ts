@@ -1,64 +1,8 @@
 // `rolling-restart demo` for real: it starts Gunicorn, rolls it under load, and leaves nothing behind,
 // also when interrupted with SIGINT halfway through the roll.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { binPath } from '../helpers/paths.js'
-import { childrenOf, readStat, signalPid, waitFor } from '../helpers/procs.js'
-
-interface Demo {
-  pid: number
-  stdout(): string
-  /** every descendant of the demo seen so far: pid -> start time */
-  seen: Map<number, number>
-  result: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>
-}
-
-/** Runs the demo, watching its process tree every 50 ms so the test knows every process it started. */
-function runDemo(t: Tap.Test, args: string[] = []): Demo {
-  const { NODE_OPTIONS: _ignored, ...env } = process.env
-  const child = spawn(process.execPath, [binPath, 'demo', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const pid = child.pid as number
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  const seen = new Map<number, number>()
-  const watch = () => {
-    const queue = [pid]
-    while (queue.length) {
-      for (const c of childrenOf(queue.shift() as number)) {
-        if (!seen.has(c)) seen.set(c, readStat(c)?.starttime ?? 0)
-        queue.push(c)
-      }
-    }
-  }
-  const timer = setInterval(watch, 50)
-  let running = true
-  const result = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('close', (code, signal) => {
-      running = false
-      clearInterval(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000)
-  t.teardown(async () => {
-    clearTimeout(killer)
-    if (running) child.kill('SIGKILL')
-    await result
-    // never leave a server behind, even if the demo failed to
-    for (const [p, start] of seen) if (stillSame(p, start)) signalPid(p, 'SIGKILL')
-  })
-  void result.then(() => clearTimeout(killer))
-  return { pid, stdout: () => stdout, seen, result }
-}
-
-const stillSame = (pid: number, start: number) => {
-  const s = readStat(pid)
-  return s !== undefined && s.starttime === start && s.state !== 'Z' && s.state !== 'X'
-}
-
-const leftovers = (seen: Map<number, number>) => [...seen].filter(([pid, start]) => stillSame(pid, start)).map(([pid]) => pid)
+import { leftovers, runDemo } from '../helpers/demo.js'
+import { signalPid, waitFor } from '../helpers/procs.js'
 
 t.test('the demo rolls every worker with no failed request and leaves no process behind', async (t) => {
   const demo = runDemo(t)

@@ -1,11 +1,12 @@
 // Installed the usual ways: `npm pack` and `npm install -g` of the tarball into a fresh prefix,
-// the same from a git URL (through `npm pack`, see the README), and `pip install` of the hook that
+// `npm install -g` of a git URL (and its demo from PATH), and `pip install` of the hook that
 // `rolling-restart hook-path` names into a fresh venv with no package index. Dependencies come
 // from the npm cache (`--prefer-offline`); nothing is installed outside the test's temp dirs.
 import t from 'tap'
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { leftovers, runDemo } from '../helpers/demo.js'
 import { repoRoot } from '../helpers/paths.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -72,14 +73,23 @@ t.test('npm pack, then npm install -g of the tarball into a fresh prefix', async
   t.same(readdirSync(hooks).filter((f) => f === 'build' || f.endsWith('.egg-info')), [], 'the build left nothing in the hook directory')
 })
 
-t.test('from git: npm pack of a git URL (a clean clone builds dist/ in prepare), then npm install -g', async (t) => {
+t.test('from git: npm install -g of a git URL into a fresh prefix (prepare builds dist/ in the clone), then demo from PATH', async (t) => {
   // the repository's HEAD, not the working tree: commit first
-  const dir = tempDir(t, 'git')
-  const started = Date.now()
-  const tarball = pack(`git+file://${repoRoot}`, dir)
-  t.comment(`npm pack of the git URL took ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  t.ok(run('tar', ['tzf', tarball], dir).stdout.includes('package/dist/src/main.js'), 'prepare built dist/ in the clone')
   const prefix = tempDir(t, 'prefix')
-  run('npm', [...npmInstall, '--prefix', prefix, tarball], dir)
+  const started = Date.now()
+  const install = ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', prefix]
+  run('npm', [...install, `git+file://${repoRoot}`], prefix, 600_000)
+  t.comment(`npm install -g of the git URL took ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const pkg = join(prefix, 'lib', 'node_modules', 'rolling-restart')
+  t.notOk(lstatSync(pkg).isSymbolicLink(), 'a real folder, not a link to the deleted clone (npm/cli#3692)')
+  t.ok(existsSync(join(pkg, 'dist', 'src', 'main.js')), 'prepare built dist/ in the clone')
+  t.ok(existsSync(join(pkg, 'node_modules', 'commander')), 'with its dependencies')
   checkInstalled(t, prefix)
+  // the demo, from PATH: a real Gunicorn rolled and stopped by the demo itself
+  const env = { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` }
+  const demo = runDemo(t, [], { bin: 'rolling-restart', env })
+  const result = await demo.result
+  t.equal(result.code, 0, { stderr: result.stderr.slice(-2000), stdout: result.stdout.slice(-2000) })
+  t.match(result.stdout, /workers replaced: \d+ of \d+ in /, 'the demo rolled its Gunicorn')
+  t.same(leftovers(demo.seen), [], 'and left no process behind')
 })
