@@ -48,3 +48,14 @@ export function refusePreloadedRestart(plan: Pick<RestartPlan, 'recycle'>, hazar
     'preloaded-master',
   )
 }
+
+/**
+ * Why a --recycle of a master known to preload needs no preflight, or null: its new workers fork
+ * the code the master already runs and load nothing from disk, so there is nothing to check (and,
+ * when the title hides the master's config, nothing to say what the preflight would load).
+ */
+export function recycleSkipsPreflight(plan: Pick<RestartPlan, 'recycle'>, hazards: readonly Hazard[], prior: GroupState | null, target: Target): string | null {
+  if (!plan.recycle) return null
+  const known = preloadKnown(hazards, prior, target)
+  return known === null ? null : `preflight not needed: ${known}, so the recycled workers load no code from disk (--recycle)`
+}

@@ -15,7 +15,7 @@ import { printJson } from '../commands/common.js'
 import type { Chosen, GroupRun, GroupRunSteps, LockedRun } from './group-run.js'
 import { drainAround, exitAfterHaproxy, type HaproxyReport } from './haproxy-around.js'
 import { preflightFailed, preflightStep } from './preflight-step.js'
-import { refusePreloadedRestart } from './preload-guard.js'
+import { recycleSkipsPreflight, refusePreloadedRestart } from './preload-guard.js'
 import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
 import { failingNote, haltNote } from './failing-workers.js'
@@ -70,7 +70,9 @@ async function chooseWorkers(run: LockedRun & { workers: ProcInfo[] }): Promise<
 }
 
 async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> {
-  const verdict = await preflightStep(run)
+  const noPreflight = recycleSkipsPreflight(run.plan, hazards, run.prior, run.resolved.target)
+  if (noPreflight !== null) run.out.logger.info({ event: 'preflight-off', why: noPreflight }, noPreflight)
+  const verdict = noPreflight === null ? await preflightStep(run) : null
   const failure = preflightFailed(verdict)
   if (failure !== null) {
     // the release is at fault: error-resistance mode (reason `preflight`), exit 4, nothing touched

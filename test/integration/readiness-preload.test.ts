@@ -33,6 +33,7 @@ t.test('a preloading master: fail on PRELOAD=1, then refused up front, --recycle
   // 3. --recycle: every worker recycled, exit 0, no release claimed
   const recycle = await runCli([...flags, '--recycle'])
   t.equal(recycle.code, 0, 'exit 0', { stderr: recycle.stderr.slice(-2000) })
+  t.match(recycle.stderr, /preflight not needed: .*reported PRELOAD=1.*load no code from disk/, 'no preflight asked for: the workers fork the master\'s code')
   const r = recycle.json as Report
   t.match(r.message, /2 of 2 workers of .* recycled in .*: recycled, code unchanged \(2 reported PRELOAD=1/)
   t.ok(r.replaced.length === 2 && r.replaced.every((x) => x.release === null), 'no release recorded for a preloaded worker')

@@ -2,7 +2,7 @@
 // unless --recycle; what the tool knows comes from the adapter's hazard or an earlier run's PRELOAD=1.
 import t from 'tap'
 import { UsageError } from '../../src/errors.js'
-import { preloadKnown, preloadReported, recordPreload, refusePreloadedRestart } from '../../src/run/preload-guard.js'
+import { preloadKnown, preloadReported, recordPreload, recycleSkipsPreflight, refusePreloadedRestart } from '../../src/run/preload-guard.js'
 import type { Hazard, Target } from '../../src/servers/types.js'
 import { emptyState } from '../../src/state/state-file.js'
 
@@ -30,4 +30,10 @@ t.test('a plain restart is refused (exit 2, naming --recycle); --recycle goes ah
   }
   t.doesNotThrow(() => refusePreloadedRestart({ recycle: true }, [hazard], null, target))
   t.doesNotThrow(() => refusePreloadedRestart({ recycle: false }, [], null, target), 'not known to preload: the steps check PRELOAD=1 themselves')
+})
+
+t.test('--recycle of a master known to preload needs no preflight; anything else keeps it', async (t) => {
+  t.match(recycleSkipsPreflight({ recycle: true }, [hazard], null, target), /^preflight not needed: .*preload_app.*load no code from disk \(--recycle\)$/)
+  t.equal(recycleSkipsPreflight({ recycle: false }, [hazard], null, target), null, 'a plain restart (refused anyway) keeps its preflight')
+  t.equal(recycleSkipsPreflight({ recycle: true }, [], null, target), null, 'not known to preload: the workers may load new code, so the preflight runs')
 })
