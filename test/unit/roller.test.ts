@@ -15,6 +15,8 @@ interface SimOptions {
   silent?: (n: number) => boolean
   exitMs?: number
   bootMs?: number
+  /** the n-th replacement's own boot time, instead of bootMs */
+  bootMsOf?: (n: number) => number
   /** surge: the master's TTOU stops its oldest worker, unless this says the drain hangs */
   ttouDrainHangs?: boolean
   /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
@@ -42,6 +44,7 @@ function simulation(o: SimOptions) {
     const pid = nextPid++
     live.set(pid, tick++)
     const n = counted ? ++spawned : 0
+    if (counted && o.bootMsOf) bootMs = o.bootMsOf(n)
     if (o.forge) inbox.push({ at: Date.now(), from: 'forger', value: { kind: 'full', ready: true, pid, ppid: 4242, group: 'g', status: '200 OK', statusCode: 200, release: 'r2', root: null, bootMs: 1, preload: false, app: null, mac: null } })
     if (o.silent?.(n)) return
     setTimeout(() => {
@@ -210,8 +213,9 @@ t.test('the first failure stops the walk: no further worker is signalled', async
 })
 
 t.test('with a batch, a failure starts no new step but sees the in-flight ones through', async (t) => {
-  // replacement 1 fails fast; replacement 2 is in flight at that moment and succeeds later
-  const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMs: 300 })
+  // replacement 1 fails fast; replacement 2 is in flight at that moment and succeeds well after
+  // (a gap no loaded machine closes: with equal boots the two datagrams could be handled in either order)
+  const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMsOf: (n) => (n === 1 ? 30 : 600) })
   const { outcome } = await run(t, sim, { batch: 2 })
   t.equal(outcome.ok, false)
   t.equal(sim.signalled.length, 2, 'only the two steps in flight were ever started')
