@@ -54,6 +54,6 @@ export const gunicorn: ServerAdapter = {
   stopping: masterStopping,
   requestCounts: async () => ({
     byPid: null,
-    why: 'not exposed by Gunicorn: each worker counts its requests only for max_requests, and tells no one (its statsd option sends totals, not per worker)',
+    why: 'not exposed by Gunicorn: a worker counts its requests for max_requests only, and nothing outside it can read the count',
   }),
 }

@@ -42,6 +42,6 @@ export const modWsgi: ServerAdapter = {
   },
   requestCounts: async () => ({
     byPid: null,
-    why: "not exposed by mod_wsgi: its request metrics (mod_wsgi.request_metrics()) live inside each daemon process, and Apache's server-status does not list them",
+    why: 'not exposed by mod_wsgi: its request metrics (mod_wsgi.request_metrics()) can be read only from inside each daemon process',
   }),
 }

@@ -36,5 +36,5 @@ export const uvicorn: ServerAdapter = {
   wrongReleaseHint,
   hazards,
   appSpec,
-  requestCounts: async () => ({ byPid: null, why: 'not exposed by Uvicorn: its supervisor keeps no count of the requests its workers serve' }),
+  requestCounts: async () => ({ byPid: null, why: "not exposed by Uvicorn: its supervisor keeps no count of its workers' requests" }),
 }
