@@ -41,3 +41,20 @@ t.test('findAll: every titled Gunicorn master among the processes, named by pid;
     { master: 20, server: 'gunicorn' },
   ])
 })
+
+t.test('findAll (mod_wsgi): every titled daemon group of every Apache, named by its parent and group', async (t) => {
+  const { findAll: modWsgiGroups } = await import('../../src/servers/mod-wsgi/find-target.js')
+  const apache = (pid: number, argv: string[], ppid: number): ProcInfo => ({ ...proc(pid, argv, ppid), comm: 'apache2' })
+  const procs = [
+    apache(100, ['/usr/sbin/apache2', '-k', 'start'], 1),
+    apache(101, ['/usr/sbin/apache2', '-k', 'start'], 100),
+    apache(102, ['(wsgi:blue)       '], 100),
+    apache(103, ['(wsgi:blue)       '], 100),
+    apache(104, ['(wsgi:green)      '], 100),
+    proc(200, ['gunicorn: master [x]']),
+  ]
+  t.same(modWsgiGroups(procs), [
+    { master: 100, group: 'blue', server: 'mod_wsgi' },
+    { master: 100, group: 'green', server: 'mod_wsgi' },
+  ])
+})

@@ -70,10 +70,8 @@ export async function requestCounts(target: Target): Promise<RequestCounts> {
   const { options, complete } = factsOf(target)
   const value = lastValue(options, 'stats') ?? lastValue(options, 'stats-server')
   if (value === null) {
-    return {
-      byPid: null,
-      why: `uWSGI exposes them on its stats server, which ${complete ? 'is not configured' : 'is not among the options that could be read'}: add stats = 127.0.0.1:1717 (or a socket path)`,
-    }
+    const unknown = 'no stats option among the options that could be read (a process title hides the command line, and no hook record or ini names one)'
+    return { byPid: null, why: `uWSGI exposes them on its stats server: ${complete ? 'none is configured' : unknown}; add stats = 127.0.0.1:1717 (or a socket path)` }
   }
   const to = statsAddress(value, readCwd(target.masterPid) ?? '/')
   if (!to) return { byPid: null, why: `stats = ${JSON.stringify(value)} is not an address` }
