@@ -35,6 +35,11 @@ export interface GroupMemory {
   note: string | null
 }
 
+/** `4125, 4144, 4146 and 12 more` */
+function pidList(pids: number[]): string {
+  return pids.length <= 3 ? pids.join(', ') : `${pids.slice(0, 3).join(', ')} and ${pids.length - 3} more`
+}
+
 /** Master + workers: their PSS when every one is readable, else their RSS, saying what that means. */
 export function groupMemory(samples: MemorySample[]): GroupMemory | null {
   if (samples.length === 0) return null
@@ -44,10 +49,11 @@ export function groupMemory(samples: MemorySample[]): GroupMemory | null {
   const readable = samples.filter((s) => s.rssBytes !== null)
   if (readable.length === 0) return null
   const noPss = samples.filter((s) => s.pssBytes === null).map((s) => s.pid)
-  const missing = samples.filter((s) => s.rssBytes === null).map((s) => s.pid)
+  const missing = samples.length - readable.length
+  const which = noPss.length === samples.length ? "no process's PSS can be read" : `the PSS of ${pidList(noPss)} cannot be read`
   const note =
-    `RSS, since the PSS of ${noPss.join(', ')} cannot be read (/proc/PID/smaps_rollup: run as the server's user or root): ` +
-    'pages the workers share with their master are counted once per process, so this overstates' +
-    (missing.length ? `; ${missing.join(', ')} left out (gone or unreadable)` : '')
+    `summed RSS, since ${which} (/proc/PID/smaps_rollup needs the server's user or root); RSS counts ` +
+    'the pages the workers share with their master once per process, so this overstates' +
+    (missing ? `; ${missing} process(es) left out (gone or unreadable)` : '')
   return { bytes: readable.reduce((n, s) => n + (s.rssBytes as number), 0), measure: 'RSS', processes: readable.length, note }
 }

@@ -59,6 +59,15 @@ t.test('status with no target lists an un-rolled Gunicorn, then its replacements
   t.match(block, new RegExp(`\\nListen {3}: 127\\.0\\.0\\.1:${server.port}\\n`))
   t.match(block, /\nMemory {3}: [\d.]+ MiB PSS, master \+ 2 worker\(s\)\n/)
 
+  // another user (nobody) may not read root's /proc/PID/fd or smaps_rollup: status says so instead of leaving it out
+  const asNobody = await runCli(['status', '--group', 'status-host', '--state-dir', `/tmp/rr-status-nobody-${process.pid}`, '--json'], { user: { uid: 65534, gid: 65534 } })
+  t.equal(asNobody.code, 0, 'status as nobody', { stderr: asNobody.stderr.slice(-1000) })
+  t.match(asNobody.json, {
+    masterPid: server.masterPid,
+    listen: { addresses: null, why: new RegExp(`cannot read /proc/${server.masterPid}/fd \\(EACCES\\): run status as the server's user or as root`) },
+    memory: { measure: 'RSS', note: /^summed RSS, since no process's PSS can be read/ },
+  })
+
   for (const run of [1, 2]) {
     const roll = await runCli(['--group', 'status-host', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--no-preflight'])
     t.equal(roll.code, 0, `roll ${run}`, { stderr: roll.stderr.slice(-1000) })

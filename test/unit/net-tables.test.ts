@@ -73,6 +73,8 @@ t.test('group memory: PSS when every process can be read, else RSS and why', asy
     { pid: 3, rssBytes: null, pssBytes: null },
   ])
   t.match(rss, { bytes: 70 * MiB, measure: 'RSS', processes: 2 })
-  t.match(rss?.note, /PSS of 1, 3 cannot be read .*overstates; 3 left out/)
+  t.match(rss?.note, /^summed RSS, since the PSS of 1, 3 cannot be read .*overstates; 1 process\(es\) left out/)
+  const none = groupMemory([1, 2, 3, 4, 5].map((pid) => ({ pid, rssBytes: MiB, pssBytes: null })))
+  t.match(none?.note, /^summed RSS, since no process's PSS can be read \(\/proc\/PID\/smaps_rollup needs the server's user or root\)/)
   t.equal(groupMemory([]), null)
 })
