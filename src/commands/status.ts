@@ -18,8 +18,6 @@ import { addTargetOptions, printJson, stateDir, targetOptions, type RawTargetFla
 
 export { formatUptime, renderStatus } from '../status/render.js'
 export { modeOf, roleOf } from '../status/mode.js'
-export { knownGroups } from '../status/host-listing.js'
-export { groupStatus } from '../status/group-status.js'
 export type { StatusReport, StatusWorker, WorkerRole } from '../status/types.js'
 
 export interface StatusFlags extends RawTargetFlags, WatchFlags {}
@@ -37,8 +35,8 @@ type Gathered = { report: StatusReport } | { listing: HostListing }
 /** The status of the target, or (without one) of every group on the host and in the state directory. */
 async function gather(flags: StatusFlags): Promise<Gathered> {
   const dir = stateDir(flags)
-  if (!hasTarget(flags)) return { listing: await hostListing(dir) }
   const opts = targetOptions(flags)
+  if (!hasTarget(flags)) return { listing: await hostListing(dir, opts.server) }
   const { adapter, target } = resolveTarget(opts)
   return { report: await groupStatus(adapter, target, dir, describeTargetFlags(opts)) }
 }

@@ -5,7 +5,7 @@
  * group is said once, in the adapter. A master that resolve refuses (uWSGI workers that cannot be
  * told from its helpers, a cut mod_wsgi title) is listed with the reason instead of dropped.
  */
-import { SERVER_KINDS } from '../config.js'
+import { SERVER_KINDS, type ServerKind } from '../config.js'
 import { RollingRestartError } from '../errors.js'
 import { allProcesses, type ProcInfo } from '../proc/procfs.js'
 import { ADAPTERS, describeTargetFlags } from './resolve.js'
@@ -30,9 +30,10 @@ export interface HostScan {
   unlisted: UnlistedGroup[]
 }
 
-export function discoverAll(procs: readonly ProcInfo[] = allProcesses()): HostScan {
+/** The groups of `kinds` (default: every server) among `procs` (default: one listing of /proc now). */
+export function discoverAll(kinds: readonly ServerKind[] = SERVER_KINDS, procs: readonly ProcInfo[] = allProcesses()): HostScan {
   const scan: HostScan = { found: [], unlisted: [] }
-  for (const kind of SERVER_KINDS) {
+  for (const kind of kinds) {
     const adapter = ADAPTERS[kind]
     for (const opts of adapter.findAll?.(procs) ?? []) {
       const masterPid = opts.master as number

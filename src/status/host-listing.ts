@@ -58,9 +58,10 @@ function unlistedReport(u: UnlistedGroup, state: GroupState | undefined): Status
   return { ...base, masterPid: u.masterPid, problem: u.problem }
 }
 
-export async function hostListing(dir: string): Promise<HostListing> {
-  const scan = discoverAll()
-  const known = new Map(knownGroups(dir).map((s) => [s.key, s] as const))
+/** `server`: --server, which limits the listing to one kind of server unless it is `auto`. */
+export async function hostListing(dir: string, server: ServerKind | 'auto' = 'auto'): Promise<HostListing> {
+  const scan = discoverAll(server === 'auto' ? SERVER_KINDS : [server])
+  const known = new Map(knownGroups(dir).filter((s) => server === 'auto' || s.server === server).map((s) => [s.key, s] as const))
   const byKey = new Map<string, StatusReport>()
   for (const { adapter, target } of scan.found) {
     const key = stateKey(target.server, target.group)
