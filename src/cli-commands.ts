@@ -32,13 +32,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    description: 'the mode and workers (pid, uptime, CPU, RSS, release, state) of a group, or of every group on this host',
+    description: 'a group\'s mode, master, memory, listen addresses and workers (pid, uptime, CPU, RSS, requests, replacements, release, state); without a target, every group running on this host or in the state directory',
     load: async () => {
-      const [m, common] = await Promise.all([import('./commands/status.js'), import('./commands/common.js')])
-      return {
-        options: (c) => void common.addTargetOptions(c).option('--json', 'print the status as JSON'),
-        action: (a) => m.statusCommand(flagsOf(a)),
-      }
+      const m = await import('./commands/status.js')
+      return { options: (c) => void m.addStatusOptions(c), action: (a, interrupt) => m.statusCommand(flagsOf(a), interrupt) }
     },
   },
   {

@@ -21,6 +21,8 @@ export const DEFAULTS = {
   batch: 1,
   strategy: 'replace' as const,
   maxDatagramBytes: 2048,
+  /** status --watch without a value: how often the screen is redrawn */
+  statusWatchMs: 2_000,
 } as const
 
 export const STRATEGIES = ['replace', 'surge'] as const

@@ -21,8 +21,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       process.stderr.write(`rolling-restart: second ${sig}, exiting now\n`)
       process.exit(EXIT.INTERRUPTED)
     }
-    // the demo says in its own words what it stops; a roll says this
-    if (argv[0] !== 'demo') {
+    // the demo says in its own words what it stops; status --watch just ends; a roll says this
+    if (argv[0] !== 'demo' && argv[0] !== 'status') {
       process.stderr.write(`rolling-restart: ${sig}: stopping after the current wait; no further worker will be signalled (again to exit at once)\n`)
     }
     controller.abort()

@@ -7,6 +7,7 @@ import type { ProcInfo } from '../proc/procfs.js'
 import type { RollEvent } from '../roll/events.js'
 import { roll, type RollOutcome } from '../roll/roller.js'
 import type { GroupState } from '../state/state-file.js'
+import { nextReplacements } from '../state/slots.js'
 import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
 import { checkHookVersion } from './hook-version.js'
@@ -107,6 +108,7 @@ function recordReady(s: GroupState, e: Extract<RollEvent, { event: 'ready' }>, t
     release: e.release,
     root: null,
     ...(e.preload ? { preload: true } : {}),
+    slotReplacements: nextReplacements(s.workers, e.oldPid),
   }
   // what the workers say they load: the next preflight's app spec when the master's command line is hidden
   if (e.app) s.extra.app = { spec: e.app, reportedBy: e.newPid, at: new Date().toISOString() }

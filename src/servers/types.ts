@@ -71,6 +71,9 @@ export interface HazardContext {
   releaseRoot?: string | undefined
 }
 
+/** Requests served per worker, where the server exposes them; where it does not, why. */
+export type RequestCounts = { byPid: Record<string, number>; from: string } | { byPid: null; why: string }
+
 export interface ServerAdapter {
   readonly kind: ServerKind
   /** for messages: `Gunicorn`, `Apache mod_wsgi`, `uWSGI` */
@@ -84,6 +87,12 @@ export interface ServerAdapter {
 
   /** Find the target, or return null when these options do not designate a server of this kind. Throws TargetError for a stale pidfile and the like. */
   resolve(opts: TargetOptions): Target | null
+
+  /**
+   * The target options that name each group of this server running among `procs` (one scan of the
+   * host's processes), for `status` without a target; each is then resolved with `resolve`.
+   */
+  findAll?(procs: readonly ProcInfo[]): TargetOptions[]
 
   /** The group's live workers now, oldest first. */
   workers(target: Target): ProcInfo[]
@@ -126,6 +135,9 @@ export interface ServerAdapter {
   logMark?(target: Target): LogMark | null
   /** A line the server logged since `mark` (which moves on) saying the master reloads its workers on its own (HUP, USR2...), or null. */
   reloadSince?(target: Target, mark: LogMark): string | null
+  /** Requests served by each worker, read where the server exposes them cheaply (uWSGI's stats server); else why not. */
+  requestCounts?(target: Target): Promise<RequestCounts>
+
   /** The line of the server's log saying the master was told to stop (its workers then exit with it), or null. */
   stopping?(target: Target): string | null
 }

@@ -6,6 +6,7 @@ import { entersErrorResistance } from '../roll/policy.js'
 import { readyMs } from '../roll/records.js'
 import type { RollOutcome } from '../roll/roller.js'
 import type { Resolved } from '../servers/resolve.js'
+import { nextReplacements } from './slots.js'
 import { stateKey, updateState, type GroupState, type ReplacedEntry } from './state-file.js'
 
 /** The runs kept in the state file, newest last. */
@@ -68,10 +69,11 @@ export function recordOutcome(
   const live = new Set(resolved.adapter.workers(resolved.target).map((w) => w.pid))
   updateState(dir, groupKey(resolved), (s) => {
     s.roll = null
+    // before the dead workers' records go: a failed new worker's slot count is its predecessor's plus one
+    recordFailedNewWorkers(s, outcome, live)
     // keep records only for workers that are still alive
     for (const pid of Object.keys(s.workers)) if (!live.has(Number(pid))) delete s.workers[pid]
     s.surplus = Math.max(0, s.surplus + outcome.surplus)
-    recordFailedNewWorkers(s, outcome, live)
     if (enterErrorResistance) {
       const a = outcome.aborted
       s.errorResistance = {
@@ -109,6 +111,7 @@ function recordFailedNewWorkers(s: GroupState, outcome: RollOutcome, live: Set<n
         status: step.status,
         release: step.release,
         root: null,
+        slotReplacements: nextReplacements(s.workers, step.oldPid),
       }
     }
   }

@@ -22,6 +22,11 @@ export interface WorkerRecord {
   root: string | null
   /** it reported PRELOAD=1: it runs its master's code, whatever is on disk (no release is recorded) */
   preload?: boolean
+  /**
+   * how many times this worker's slot has been replaced by rolling-restart, counting this worker:
+   * one more than the record of `replacedPid` said (state/slots.ts). Absent in files written before.
+   */
+  slotReplacements?: number
 }
 
 export interface ReplacedEntry {

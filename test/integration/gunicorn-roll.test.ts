@@ -76,7 +76,7 @@ t.test('rolls every worker under load with no failed request, and picks up the n
 
   const text = await runCli(['status', '--group', 'roll-ok', '--state-dir', stateDir])
   t.match(text.stdout, /Mode +: normal/)
-  t.match(text.stdout, /PID +Uptime +CPU +RSS +Release +State/)
+  t.match(text.stdout, /PID +Uptime +CPU +RSS +Replaced +Release +State/)
 })
 
 const failures: Array<{ fixture: string; reason: string; extra: string[]; message: RegExp }> = [

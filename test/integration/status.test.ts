@@ -33,7 +33,7 @@ t.test('status lists every group of the state directory, and says which master i
 
   const text = await runCli(['status', '--state-dir', stateDir])
   t.match(text.stdout, /-+ gunicorn group: status-a -+[\s\S]*-+ gunicorn group: status-b -+/)
-  t.equal(text.stdout.match(/PID +Uptime +CPU +RSS +Release +State/g)?.length, 2, 'one table per group')
+  t.equal(text.stdout.match(/PID +Uptime +CPU +RSS +Replaced +Release +State/g)?.length, 2, 'one table per group')
 
   await servers[0]?.stop()
   const after = await runCli(['status', '--state-dir', stateDir, '--json'])

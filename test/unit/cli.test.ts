@@ -53,6 +53,7 @@ t.test('completion scripts name every command and their options', async (t) => {
   t.equal(bash.status, 0)
   t.match(bash.stdout, /complete -F _rolling_restart rolling-restart/)
   t.match(bash.stdout, /status\) opts="[^"]*--json/)
+  t.match(bash.stdout, /status\) opts="[^"]*--watch/, 'the completion comes from the command definitions: --watch is in it')
   t.match(bash.stdout, /restart\) opts="[^"]*--ready-timeout/)
   const syntax = spawnSync('bash', ['-n'], { input: bash.stdout, encoding: 'utf8' })
   t.equal(syntax.status, 0, `bash accepts the script ${syntax.stderr}`)
@@ -62,4 +63,13 @@ t.test('completion scripts name every command and their options', async (t) => {
   const bad = cli('completion', 'fish')
   t.equal(bad.status, 2)
   t.match(bad.stderr, /the shells are bash and zsh/)
+})
+
+t.test('status --watch is refused off a terminal and with --json, naming the flag (exit 2)', async (t) => {
+  const piped = cli('status', '--watch', '--state-dir', '/nonexistent/rr-state')
+  t.equal(piped.status, 2)
+  t.match(piped.stderr, /^rolling-restart: --watch needs a terminal on stdout/)
+  const json = cli('status', '--watch', '3', '--json')
+  t.equal(json.status, 2)
+  t.match(json.stderr, /--watch redraws a terminal and --json prints one report/)
 })

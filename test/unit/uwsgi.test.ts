@@ -116,3 +116,18 @@ t.test("a worker may be signalled only once it has the worker's own handlers (SI
   masks.set(1, { caught: 0x84687n | (1n << 11n), ignored: 0n })
   t.match(mocked.stillBooting?.(target, w(2)), /cannot tell/, 'a master that catches SIGUSR2 too: refuse to guess')
 })
+
+t.test("uWSGI's stats server: where to connect, and the requests per worker in its JSON", async (t) => {
+  const { requestsOfStats, statsAddress } = await import('../../src/servers/uwsgi/stats.js')
+  t.same(statsAddress('127.0.0.1:1717', '/srv'), { host: '127.0.0.1', port: 1717 })
+  t.same(statsAddress(':1717', '/srv'), { host: '127.0.0.1', port: 1717 }, 'every interface: asked on loopback')
+  t.same(statsAddress('[::1]:1717', '/srv'), { host: '::1', port: 1717 })
+  t.same(statsAddress('stats.sock', '/srv/app'), { path: '/srv/app/stats.sock' }, "relative to the master's directory")
+  t.same(statsAddress('/run/uwsgi/stats.sock', '/srv'), { path: '/run/uwsgi/stats.sock' })
+  t.same(statsAddress('@stats', '/srv'), { path: '\0stats' }, 'an abstract socket')
+  const doc = JSON.stringify({ version: '2.0.21', pid: 10, workers: [{ id: 1, pid: 11, requests: 5 }, { id: 2, pid: 12, requests: 0 }, { id: 3, pid: 0, requests: 0 }] })
+  t.same(requestsOfStats(doc), { '11': 5, '12': 0 }, 'a slot with no process (pid 0) is left out')
+  t.same(requestsOfStats(`HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n${doc}`), { '11': 5, '12': 0 }, 'stats-http')
+  t.equal(requestsOfStats('not json'), null)
+  t.equal(requestsOfStats('{"version":"2.0"}'), null)
+})

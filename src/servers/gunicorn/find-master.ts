@@ -60,6 +60,11 @@ export function resolve(opts: TargetOptions): Target | null {
   return targetOf(masters[0] as ProcInfo, 'group', opts.configFile)
 }
 
+/** Every Gunicorn master among `procs`, named by its pid (resolve then reads its group). */
+export function findAll(procs: readonly ProcInfo[]): TargetOptions[] {
+  return procs.filter(isGunicornMaster).map((p) => ({ master: p.pid, server: 'gunicorn' }))
+}
+
 /** The running Gunicorn masters and their names, for the not-found error. */
 export function notFoundHint(opts: TargetOptions): string | null {
   if (opts.group === undefined) return null

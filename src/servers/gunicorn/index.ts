@@ -13,7 +13,7 @@ import { signal } from '../../proc/procfs.js'
 import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
-import { notFoundHint, resolve } from './find-master.js'
+import { findAll, notFoundHint, resolve } from './find-master.js'
 import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
@@ -34,6 +34,7 @@ export const gunicorn: ServerAdapter = {
   stopSignal: 'SIGTERM',
   canSurge: true,
   resolve,
+  findAll,
   workers,
   notFoundHint,
   surgeUp(target: Target): void {
@@ -51,4 +52,8 @@ export const gunicorn: ServerAdapter = {
   logMark: markLog,
   reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), GUNICORN_RELOAD),
   stopping: masterStopping,
+  requestCounts: async () => ({
+    byPid: null,
+    why: 'not exposed by Gunicorn: a worker counts its requests for max_requests only, and nothing outside it can read the count',
+  }),
 }

@@ -13,12 +13,23 @@ export const WORKER_TITLE = /^gunicorn: worker \[(.*)\]$/
 /** Gunicorn 26's dirty arbiter (dirty_apps): a child of the master that is not a worker */
 const DIRTY_TITLE = /^gunicorn: dirty-/
 
-/** The gunicorn entry point in a command line without a process title: `.../gunicorn ...` or `-m gunicorn`. */
-export function gunicornArgIndex(argv: string[]): number {
-  for (let i = 0; i < Math.min(argv.length, 4); i++) {
+const GUNICORN_SCRIPT = /(^|\/)gunicorn3?$/
+/** Python's options that take a value (`-X dev`, `-W ignore`) */
+const PYTHON_VALUE_OPTIONS = new Set(['-X', '-W', '-Q'])
+
+/**
+ * The gunicorn entry point in a command line without a process title: `.../gunicorn ...`, or a
+ * Python running the gunicorn script or `-m gunicorn`. Any other program is not Gunicorn, whatever
+ * its arguments say (`rolling-restart --server gunicorn` is not a master).
+ */
+export function gunicornArgIndex(argv: readonly string[]): number {
+  if (GUNICORN_SCRIPT.test(argv[0] ?? '')) return 0
+  if (!/(^|\/)(python|pypy)[0-9.]*$/.test(argv[0] ?? '')) return -1
+  for (let i = 1; i < Math.min(argv.length, 6); i++) {
     const a = argv[i] as string
-    if (/(^|\/)gunicorn3?$/.test(a)) return i
-    if (a === '-m' && argv[i + 1] === 'gunicorn') return i + 1
+    if (a === '-m') return argv[i + 1] === 'gunicorn' ? i + 1 : -1
+    if (PYTHON_VALUE_OPTIONS.has(a)) i++
+    else if (!a.startsWith('-')) return GUNICORN_SCRIPT.test(a) ? i : -1
   }
   return -1
 }

@@ -31,9 +31,8 @@ export function viewOf(parent: ProcInfo): ApacheView {
   return { parent, daemons: childrenOf(parent.pid).filter(isTitledDaemon) }
 }
 
-/** Every Apache parent on the host, with its titled daemon processes. */
-export function allApaches(): ApacheView[] {
-  const procs = allProcesses()
+/** Every Apache parent on the host (or among `procs`), with its titled daemon processes. */
+export function allApaches(procs: readonly ProcInfo[] = allProcesses()): ApacheView[] {
   const byPid = new Map(procs.map((p) => [p.pid, p]))
   const apache = new Set(procs.filter(isApacheProcess).map((p) => p.pid))
   const views = new Map<number, ApacheView>()

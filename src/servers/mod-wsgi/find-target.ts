@@ -1,5 +1,6 @@
 /** --group and/or the named Apache -> the daemon group's target: which Apache, which title. */
 import { TargetError } from '../../errors.js'
+import type { ProcInfo } from '../../proc/procfs.js'
 import type { Target, TargetOptions } from '../types.js'
 import { allApaches, configOf, describeApache, room, type ApacheView } from './apache-processes.js'
 import { groupsUnder, matchGroup, type Match } from './match-group.js'
@@ -49,6 +50,11 @@ function onlyGroupUnder(n: NamedApache): string {
     throw new TargetError(`${n.flag}: ${describeApache(n.view.parent)} runs several mod_wsgi daemon groups (${groups.join(', ')}): name one with --group`, 'ambiguous')
   }
   return groups[0] as string
+}
+
+/** Every daemon group of every Apache among `procs`, named by its Apache parent and its group. */
+export function findAll(procs: readonly ProcInfo[]): TargetOptions[] {
+  return allApaches(procs).flatMap((v) => groupsUnder(v).map((group) => ({ master: v.parent.pid, group, server: 'mod_wsgi' as const })))
 }
 
 export function resolve(opts: TargetOptions): Target | null {

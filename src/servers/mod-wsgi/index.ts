@@ -15,7 +15,7 @@ import type { Readiness } from '../../readiness/protocol.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { workers } from './apache-processes.js'
 import { appSpec } from './app-spec.js'
-import { resolve } from './find-target.js'
+import { findAll, resolve } from './find-target.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { notFoundHint } from './not-found.js'
@@ -29,6 +29,7 @@ export const modWsgi: ServerAdapter = {
   stopSignal: 'SIGUSR1',
   canSurge: false,
   resolve,
+  findAll,
   workers,
   notFoundHint,
   masterGoneHint,
@@ -39,4 +40,8 @@ export const modWsgi: ServerAdapter = {
   groupMatches(target: Target, r: Readiness): boolean {
     return r.group === target.group
   },
+  requestCounts: async () => ({
+    byPid: null,
+    why: 'not exposed by mod_wsgi: its request metrics (mod_wsgi.request_metrics()) can be read only from inside each daemon process',
+  }),
 }

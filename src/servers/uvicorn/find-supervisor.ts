@@ -77,6 +77,11 @@ export function resolve(opts: TargetOptions): Target | null {
   return found[0] ?? null
 }
 
+/** Every Uvicorn --workers supervisor among `procs`, named by its pid. */
+export function findAll(procs: readonly ProcInfo[]): TargetOptions[] {
+  return procs.filter((p) => commandOf(p.argv) !== null && roleOf(p).role === 'supervisor').map((p) => ({ master: p.pid, server: 'uvicorn' }))
+}
+
 /** Running uvicorn commands and what they are named, for the not-found error. */
 export function notFoundHint(opts: TargetOptions): string | null {
   if (opts.group === undefined) return null

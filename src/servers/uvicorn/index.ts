@@ -13,7 +13,7 @@
  */
 import type { ServerAdapter } from '../types.js'
 import { appSpec } from './app-spec.js'
-import { notFoundHint, resolve } from './find-supervisor.js'
+import { findAll, notFoundHint, resolve } from './find-supervisor.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
@@ -28,6 +28,7 @@ export const uvicorn: ServerAdapter = {
   canSurge: false,
   noSurgeReason: "it starts one more worker on TTIN, but on TTOU it stops the newest, which would be the replacement a surge just started",
   resolve,
+  findAll,
   workers,
   notFoundHint,
   masterGoneHint,
@@ -35,4 +36,5 @@ export const uvicorn: ServerAdapter = {
   wrongReleaseHint,
   hazards,
   appSpec,
+  requestCounts: async () => ({ byPid: null, why: "not exposed by Uvicorn: its supervisor keeps no count of its workers' requests" }),
 }

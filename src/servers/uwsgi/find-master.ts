@@ -89,6 +89,11 @@ export function resolve(opts: TargetOptions): Target | null {
   return targetOf(masters[0] as ProcInfo, 'group', configFile)
 }
 
+/** Every uWSGI master among `procs` (not its workers or helpers, not an Emperor), named by its pid. */
+export function findAll(procs: readonly ProcInfo[]): TargetOptions[] {
+  return procs.filter((p) => isUwsgiProcess(p) && !isChildOfMaster(p) && isUwsgiMaster(p)).map((p) => ({ master: p.pid, server: 'uwsgi' }))
+}
+
 export function notFoundHint(opts: TargetOptions): string | null {
   if (opts.group === undefined) return null
   const masters = allProcesses().filter((p) => isUwsgiProcess(p) && !isChildOfMaster(p) && isUwsgiMaster(p))

@@ -16,11 +16,12 @@ import type { Readiness } from '../../readiness/protocol.js'
 import { logExitEvidence, markLog, readSinceMark, reloadLine } from '../shared/master-log.js'
 import type { ServerAdapter, Target } from '../types.js'
 import { appSpec } from './app-spec.js'
-import { notFoundHint, resolve } from './find-master.js'
+import { findAll, notFoundHint, resolve } from './find-master.js'
 import { UWSGI_EXIT_RULES, UWSGI_RELOAD } from './exit-evidence.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { workers } from './processes.js'
+import { requestCounts } from './stats.js'
 
 export { lazyOf } from './lazy-apps.js'
 export { uwsgiEvidence, type UwsgiLogEvidence } from './log-evidence.js'
@@ -50,6 +51,7 @@ export const uwsgi: ServerAdapter = {
   stopSignal: 'SIGHUP',
   canSurge: false,
   resolve,
+  findAll,
   workers,
   stillBooting,
   notFoundHint,
@@ -65,4 +67,5 @@ export const uwsgi: ServerAdapter = {
   exitEvidence: (target, pid) => logExitEvidence(target, pid, UWSGI_EXIT_RULES),
   logMark: markLog,
   reloadSince: (_target, mark) => reloadLine(readSinceMark(mark), UWSGI_RELOAD),
+  requestCounts,
 }
