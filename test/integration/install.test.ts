@@ -46,6 +46,16 @@ function checkInstalled(t: Tap.Test, prefix: string): string {
   return hooks
 }
 
+/** `rolling-restart demo` found on PATH in the prefix: a real Gunicorn rolled and stopped by the demo itself. */
+async function demoFromPath(t: Tap.Test, prefix: string): Promise<void> {
+  const env = { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` }
+  const demo = runDemo(t, [], { bin: 'rolling-restart', env })
+  const result = await demo.result
+  t.equal(result.code, 0, 'the demo from PATH exits 0', { stderr: result.stderr.slice(-2000), stdout: result.stdout.slice(-2000) })
+  t.match(result.stdout, /workers replaced: \d+ of \d+ in /, 'the demo rolled its Gunicorn')
+  t.same(leftovers(demo.seen), [], 'and left no process behind')
+}
+
 t.test('npm pack, then npm install -g of the tarball into a fresh prefix', async (t) => {
   const dir = tempDir(t, 'pack')
   // the build is the test run's (npm test builds first); packing here must not rewrite dist/ under other suites
@@ -60,6 +70,7 @@ t.test('npm pack, then npm install -g of the tarball into a fresh prefix', async
   const prefix = tempDir(t, 'prefix')
   run('npm', [...npmInstall, '--prefix', prefix, tarball], dir)
   const hooks = checkInstalled(t, prefix)
+  await demoFromPath(t, prefix)
 
   // the hook into a fresh venv, from hook-path, with no package index
   const venv = join(tempDir(t, 'venv'), 'v')
@@ -85,11 +96,5 @@ t.test('from git: npm install -g of a git URL into a fresh prefix (prepare build
   t.ok(existsSync(join(pkg, 'dist', 'src', 'main.js')), 'prepare built dist/ in the clone')
   t.ok(existsSync(join(pkg, 'node_modules', 'commander')), 'with its dependencies')
   checkInstalled(t, prefix)
-  // the demo, from PATH: a real Gunicorn rolled and stopped by the demo itself
-  const env = { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` }
-  const demo = runDemo(t, [], { bin: 'rolling-restart', env })
-  const result = await demo.result
-  t.equal(result.code, 0, { stderr: result.stderr.slice(-2000), stdout: result.stdout.slice(-2000) })
-  t.match(result.stdout, /workers replaced: \d+ of \d+ in /, 'the demo rolled its Gunicorn')
-  t.same(leftovers(demo.seen), [], 'and left no process behind')
+  await demoFromPath(t, prefix)
 })
