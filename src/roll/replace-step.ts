@@ -15,7 +15,7 @@ export async function replaceStep(run: RollRun, step: StepRecord): Promise<void>
   const { adapter, target, emit } = run.input
   const oldPid = step.oldPid as number
   ensureMaster(run)
-  if (!observe(run).some((w) => w.pid === oldPid)) return adopt(run, step)
+  if (!observe(run, true).some((w) => w.pid === oldPid)) return adopt(run, step)
   step.stoppedPid = oldPid
   step.signalTick = run.proc.bootTick()
   const outcome = run.proc.signal(oldPid, adapter.stopSignal)

@@ -7,6 +7,7 @@ import { formatMs } from '../config.js'
 import { awaitReady } from './await-ready.js'
 import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
+import { lookAtWorkers } from './look.js'
 import { observe } from './observe.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
@@ -28,7 +29,7 @@ async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
   ensureMaster(run)
-  const before = new Set(observe(run).map((w) => w.pid))
+  const before = new Set(observe(run, true).map((w) => w.pid))
   step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
   masterSignalled(run, 'SIGTTIN', step.signalTick)
@@ -93,6 +94,7 @@ function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', tick?: number
   run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent', tick })
 }
 
+/** The workers' pids, from a new look only when the master's children changed (look.ts). */
 function livePids(run: RollRun): number[] {
-  return run.input.adapter.workers(run.input.target).map((w) => w.pid)
+  return lookAtWorkers(run, false).map((w) => w.pid)
 }

@@ -45,6 +45,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       oldPids: r.workers.map((w) => w.pid),
     }
   })
+  let writtenInFlight = ''
   const refused = recorder.refusedAtStart()
   if (refused) throw refused
   const outcome = await roll({
@@ -73,10 +74,16 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e, target))
       if (e.event === 'ready' && e.hookVersion !== undefined) checkHookVersion(run.out, e.newPid, e.hookVersion)
     },
-    onProgress: (steps) =>
+    onProgress: (steps) => {
+      const inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
+      // an exit changes no step's place in flight (exited, awaiting-ready): the file already says it
+      const key = inFlight.join(' ')
+      if (key === writtenInFlight) return
+      writtenInFlight = key
       record((s) => {
-        if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
-      }),
+        if (s.roll) s.roll.inFlight = inFlight
+      })
+    },
   })
   // a datagram claimed but refused (not ready, wrong release) says which hook sent it too
   for (const s of outcome.steps) if (s.hookVersion !== undefined) checkHookVersion(run.out, s.newPid, s.hookVersion)
