@@ -81,7 +81,7 @@ export function roleOf(pid: number, state: GroupState | null, rolling: boolean):
 export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
   const dir = stateDir(flags)
   if (flags.group !== undefined || flags.pidfile !== undefined || flags.master !== undefined || flags.apachePidfile !== undefined) {
-    const { adapter, target } = resolveTarget(targetOptions(flags))
+    const { adapter, target } = await resolveTarget(targetOptions(flags))
     const report = await groupStatus(adapter, target, dir, describeTargetFlags(targetOptions(flags)))
     if (flags.json) printJson(report)
     else process.stdout.write(renderStatus(report))
@@ -90,7 +90,7 @@ export async function statusCommand(flags: StatusFlags): Promise<ExitCode> {
   const reports: StatusReport[] = []
   for (const state of knownGroups(dir)) {
     try {
-      const { adapter, target } = resolveTarget({ group: state.group, server: state.server as ServerKind })
+      const { adapter, target } = await resolveTarget({ group: state.group, server: state.server as ServerKind })
       reports.push(await groupStatus(adapter, target, dir))
     } catch (err) {
       if (!(err instanceof RollingRestartError)) throw err
