@@ -1,18 +1,20 @@
 /**
- * Looking at the group's workers at O(workers) cost per transition, not per round. A full look
- * (the adapter's workers(): every child's stat and command line) is taken only when the master
- * has a child it has not classified yet: a fork since the last look, or a child the adapter left
- * out that was forked less than SETTLE_TICKS before it (a new worker carries its master's title
- * until it renames itself, a spawned one its parent's command line until its exec). Otherwise,
- * from the master's list of children (procfs childPids: one read per master thread):
+ * Looking at the group's workers at O(workers) cost per transition, not per round. Each round reads
+ * the master's list of children (procfs childPids: one read per master thread) and compares it
+ * with the children already classified:
  *
- *   same children     the last look stands; `verify` (before a signal, and when a datagram is
- *                     to be judged) re-reads each worker's stat, so one that exited and is not
- *                     reaped yet is not counted
- *   children gone     the last look without them (a reap; a child the kernel's list skipped is
- *                     kept while its own stat says it is one)
+ *   a new child       looked at alone (its stat and command line) and classified by the
+ *                     adapter's workersAmong(); one it leaves out is looked at again each round
+ *                     until it was forked SETTLE_TICKS ago (a new worker carries its master's
+ *                     title until it renames itself, a spawned one its parent's command line
+ *                     until its exec)
+ *   a child gone      taken out (a reap; a child the kernel's list skipped is kept while its
+ *                     own stat says it is one)
+ *   nothing changed   the last look stands; `verify` (before a signal) re-reads each worker's
+ *                     stat, so one that exited and is not reaped yet is not counted
  *
- * Without the kernel's list (or with a plain-data process table in tests) every look is full.
+ * Without the kernel's list, without workersAmong, or with a plain-data process table in tests,
+ * every look is a whole adapter.workers().
  */
 import type { ProcInfo } from '../proc/procfs.js'
 import type { RollRun } from './types.js'
@@ -21,17 +23,15 @@ import type { RollRun } from './types.js'
 const SETTLE_TICKS = 200
 
 export interface LookState {
-  /** the master's children at the last look; null: no look that can stand */
-  children: Set<number> | null
+  /** the children classified for good, workers or not; null: no look that can stand yet */
+  known: Set<number> | null
   workers: ProcInfo[]
-  /** every child the adapter left out was forked at least SETTLE_TICKS before the last full look */
-  settled: boolean
   /** when every accepted replacement was last checked (watch.ts) */
   checkedAt: number
 }
 
 export function newLook(): LookState {
-  return { children: null, workers: [], settled: false, checkedAt: 0 }
+  return { known: null, workers: [], checkedAt: 0 }
 }
 
 /** The master's children now; null when the process table cannot list them cheaply. */
@@ -40,54 +40,49 @@ export function childrenNow(run: RollRun): number[] | null {
 }
 
 /**
- * The group's workers. `verify`: each one's stat read again (before a signal); otherwise the last
- * look stands while the master's children stay the same. `children`: the list this round already
- * read, if it did.
+ * The group's workers, oldest first. `verify`: each one's stat read again (before a signal).
+ * `children`: the master's children as this round already read them, if it did.
  */
 export function lookAtWorkers(run: RollRun, verify: boolean, children: number[] | null = childrenNow(run)): ProcInfo[] {
-  const look = run.look
-  const known = look.children
-  if (children === null || known === null || !look.settled || children.some((pid) => !known.has(pid))) return fullLook(run, children)
-  const now = new Set(children)
-  // a child missing from the list was reaped, or skipped by the kernel while another one was: its own stat tells
-  const gone = [...known].filter((pid) => !now.has(pid) && !isChild(run, pid))
-  if (gone.length > 0) {
-    for (const pid of gone) known.delete(pid)
-    look.workers = look.workers.filter((w) => known.has(w.pid))
+  const { adapter, target } = run.input
+  if (children === null || !adapter.workersAmong || !run.proc.procInfo) {
+    run.look.known = null
+    return adapter.workers(target)
   }
+  const look = run.look
+  const known = (look.known ??= new Set())
+  const listed = new Set(children)
+  for (const pid of known) if (!listed.has(pid) && !isChild(run, pid)) known.delete(pid)
+  look.workers = look.workers.filter((w) => known.has(w.pid))
+  const fresh = children.filter((pid) => !known.has(pid))
+  if (fresh.length > 0) classify(run, fresh)
   if (verify) look.workers = look.workers.filter((w) => stillRunning(run, w))
   return look.workers
 }
 
+/** New children looked at one by one; the workers among them join the look. */
+function classify(run: RollRun, pids: readonly number[]): void {
+  const { adapter, target } = run.input
+  const look = run.look
+  const known = look.known as Set<number>
+  const children = pids.map((pid) => run.proc.procInfo?.(pid) ?? null).filter((p): p is ProcInfo => p !== null && isLiveChild(run, p))
+  const found = adapter.workersAmong?.(target, children) ?? []
+  const isWorker = new Set(found.map((w) => w.pid))
+  const tick = run.proc.bootTick()
+  for (const c of children) if (isWorker.has(c.pid) || tick - c.startTicks >= SETTLE_TICKS) known.add(c.pid)
+  look.workers = [...look.workers, ...found].sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
+}
+
+function isLiveChild(run: RollRun, p: { ppid: number; state: string }): boolean {
+  return p.ppid === run.input.target.masterPid && p.state !== 'Z' && p.state !== 'X'
+}
+
 function isChild(run: RollRun, pid: number): boolean {
   const s = run.proc.readStat(pid)
-  return s !== null && s.ppid === run.input.target.masterPid && s.state !== 'X'
+  return s !== null && isLiveChild(run, s)
 }
 
 function stillRunning(run: RollRun, w: ProcInfo): boolean {
   const s = run.proc.readStat(w.pid)
-  return s !== null && s.state !== 'Z' && s.state !== 'X' && s.startTicks === w.startTicks && s.ppid === w.ppid
-}
-
-function fullLook(run: RollRun, children: number[] | null): ProcInfo[] {
-  const { adapter, target } = run.input
-  const look = run.look
-  const workers = adapter.workers(target)
-  look.workers = workers
-  look.children = children === null ? null : new Set([...children, ...workers.map((w) => w.pid)])
-  look.settled = children !== null && settled(run, children, workers)
-  return workers
-}
-
-function settled(run: RollRun, children: readonly number[], workers: readonly ProcInfo[]): boolean {
-  // workers that are not the master's own children do not show in its list of children
-  if (workers.some((w) => w.ppid !== run.input.target.masterPid)) return false
-  const tick = run.proc.bootTick()
-  const isWorker = new Set(workers.map((w) => w.pid))
-  for (const pid of children) {
-    if (isWorker.has(pid)) continue
-    const stat = run.proc.readStat(pid)
-    if (stat && tick - stat.startTicks < SETTLE_TICKS) return false
-  }
-  return true
+  return s !== null && isLiveChild(run, s) && s.startTicks === w.startTicks
 }

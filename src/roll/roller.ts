@@ -14,7 +14,7 @@
  * I/O is in replace-step.ts and surge-step.ts.
  */
 import { bootTick } from '../proc/boot-clock.js'
-// a namespace import: a test's plain-data table may leave out the optional calls (childPids)
+// a namespace import: a test's plain-data table may leave out the optional calls (childPids, procInfo)
 import * as procfs from '../proc/procfs.js'
 import { asFailure, interruption, type StepFailure } from './failure.js'
 import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
@@ -47,6 +47,7 @@ class Roller implements RollRun {
     sleep: procfs.sleep,
     bootTick,
     childPids: procfs.childPids,
+    procInfo: procfs.procInfo,
   }
   readonly records: RollRecords
   readonly look = newLook()

@@ -54,8 +54,13 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
   // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
   run.records.surplus--
   const t0 = Date.now()
-  await until(run, drainTimeoutMs, () => oldAlive().length < before.length, () =>
-    new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+  // the next step waits for this exit: looked for within milliseconds (pace.ts)
+  await until(
+    run,
+    drainTimeoutMs,
+    () => oldAlive().length < before.length,
+    () => new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+    true,
   )
   const retired = before.find((p) => !run.proc.isAlive(p)) ?? null
   if (retired !== null) {
@@ -83,8 +88,12 @@ async function handBackOne(run: RollRun): Promise<void> {
   // one of the earlier surplus is handed back: the outcome's surplus goes below zero by one
   run.records.surplus--
   const t0 = Date.now()
-  await until(run, drainTimeoutMs, () => before.some((p) => !run.proc.isAlive(p)), () =>
-    new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+  await until(
+    run,
+    drainTimeoutMs,
+    () => before.some((p) => !run.proc.isAlive(p)),
+    () => new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+    true,
   )
   const gone = before.find((p) => !run.proc.isAlive(p))
   if (gone !== undefined) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })

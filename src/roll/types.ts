@@ -98,12 +98,13 @@ export type RollListener = Pick<ReadinessListener, 'claim' | 'drop' | 'wait' | '
 
 /**
  * The process-table calls a run makes (procfs, and the boot-relative clock). The roller hands them
- * to its steps, so tests can give plain data. `childPids` may be missing (a plain-data table):
- * then every look at the workers is a fresh one (look.ts).
+ * to its steps, so tests can give plain data. `childPids` and `procInfo` may be missing (a
+ * plain-data table): then every look at the workers is a whole adapter.workers() (look.ts).
  */
 export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'> & {
   bootTick: typeof bootTick
   childPids?: typeof procfs.childPids | undefined
+  procInfo?: typeof procfs.procInfo | undefined
 }
 
 /** What a step needs from the run it belongs to: its input, its records, and the seams it shares. */

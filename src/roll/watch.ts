@@ -58,13 +58,13 @@ function recheckDue(run: RollRun): boolean {
 }
 
 /**
- * Poll `ok` until it holds, fast at first (a transition is due), backing off to the poll interval;
- * watch the master meanwhile. A datagram ends a pause early: a replacement's READY says its
- * predecessor has most likely gone, so look again at once.
+ * Poll `ok` until it holds, each poll interval, watching the master meanwhile; `fast` when the
+ * next step waits for it (pace.ts): fast at first, backing off to the poll interval. A datagram ends
+ * a pause early: a replacement's READY says its predecessor has most likely gone, so look again.
  */
-export async function until(run: RollRun, timeoutMs: number, ok: () => boolean, onTimeout: () => StepFailure): Promise<void> {
+export async function until(run: RollRun, timeoutMs: number, ok: () => boolean, onTimeout: () => StepFailure, fast = false): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  const pace = backoff(run.opts.pollIntervalMs)
+  const pace = fast ? backoff(run.opts.pollIntervalMs) : () => run.opts.pollIntervalMs
   while (!ok()) {
     watchRound(run)
     if (Date.now() > deadline) throw onTimeout()

@@ -18,7 +18,7 @@ import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { masterStopping } from './master-gone.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 
 function masterSignal(target: Target, sig: NodeJS.Signals): void {
   const outcome = signal(target.masterPid, sig)
@@ -35,6 +35,7 @@ export const gunicorn: ServerAdapter = {
   canSurge: true,
   resolve,
   workers,
+  workersAmong,
   notFoundHint,
   surgeUp(target: Target): void {
     masterSignal(target, 'SIGTTIN')

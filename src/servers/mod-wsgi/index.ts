@@ -13,7 +13,7 @@
  */
 import type { Readiness } from '../../readiness/protocol.js'
 import type { ServerAdapter, Target } from '../types.js'
-import { workers } from './apache-processes.js'
+import { workers, workersAmong } from './apache-processes.js'
 import { appSpec } from './app-spec.js'
 import { resolve } from './find-target.js'
 import { hazards } from './hazards.js'
@@ -30,6 +30,7 @@ export const modWsgi: ServerAdapter = {
   canSurge: false,
   resolve,
   workers,
+  workersAmong,
   notFoundHint,
   masterGoneHint,
   noReadyHint,

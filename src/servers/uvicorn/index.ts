@@ -16,7 +16,7 @@ import { appSpec } from './app-spec.js'
 import { notFoundHint, resolve } from './find-supervisor.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 
 export { commandOf, parseUvicornArgs, reportedSpec, type UvicornArgs } from './args.js'
 export { isResourceTracker, isSpawnWorker } from './processes.js'
@@ -29,6 +29,7 @@ export const uvicorn: ServerAdapter = {
   noSurgeReason: "it starts one more worker on TTIN, but on TTOU it stops the newest, which would be the replacement a surge just started",
   resolve,
   workers,
+  workersAmong,
   notFoundHint,
   masterGoneHint,
   noReadyHint,

@@ -20,7 +20,7 @@ import { notFoundHint, resolve } from './find-master.js'
 import { UWSGI_EXIT_RULES, UWSGI_RELOAD } from './exit-evidence.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 
 export { lazyOf } from './lazy-apps.js'
 export { uwsgiEvidence, type UwsgiLogEvidence } from './log-evidence.js'
@@ -51,6 +51,7 @@ export const uwsgi: ServerAdapter = {
   canSurge: false,
   resolve,
   workers,
+  workersAmong,
   stillBooting,
   notFoundHint,
   masterGoneHint,
