@@ -8,10 +8,9 @@ import { awaitReady } from './await-ready.js'
 import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
 import { lookAtWorkers } from './look.js'
-import { observe } from './observe.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
-import { ensureMaster, until } from './watch.js'
+import { ensureMaster, lookBeforeSignal, until } from './watch.js'
 
 export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter } = run.input
@@ -28,8 +27,7 @@ export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
 async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
-  ensureMaster(run)
-  const before = new Set(observe(run, true).map((w) => w.pid))
+  const before = new Set(lookBeforeSignal(run).map((w) => w.pid))
   step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
   masterSignalled(run, 'SIGTTIN', step.signalTick)

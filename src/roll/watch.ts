@@ -3,6 +3,7 @@
  * user interrupted it, whatever it was waiting for.
  */
 import { formatMs } from '../config.js'
+import type { ProcInfo } from '../proc/procfs.js'
 import { StepFailure } from './failure.js'
 import { stopsInFlight } from './policy.js'
 import type { StepRecord } from './records.js'
@@ -10,15 +11,31 @@ import type { RollRun } from './types.js'
 import { checkReload } from './reload-watch.js'
 import { watchAccepted } from './watch-accepted.js'
 import { childrenNow } from './look.js'
+import { observe } from './observe.js'
 import { backoff } from './pace.js'
 
 /**
  * Throw when the master exited (or was replaced under its pid), when the run was stopped for good
  * (interrupted, a replacement died after READY...), when the master reloads its workers on its
- * own, or when an accepted replacement is gone: every one of them checked, before a signal.
+ * own, or when an accepted replacement is gone: every one of them checked.
  */
 export function ensureMaster(run: RollRun): void {
-  watchRound(run, true)
+  checkMaster(run)
+  run.look.checkedAt = Date.now()
+  watchAccepted(run)
+}
+
+/**
+ * Just before a signal: the same checks, with one look at the workers in which each one's stat
+ * is read again (observe.ts); an accepted replacement that is not in it is checked on its own.
+ */
+export function lookBeforeSignal(run: RollRun): ProcInfo[] {
+  checkMaster(run)
+  const workers = observe(run, true)
+  const live = new Set(workers.map((w) => w.pid))
+  run.look.checkedAt = Date.now()
+  watchAccepted(run, (pid) => !live.has(pid))
+  return workers
 }
 
 /**
@@ -28,7 +45,19 @@ export function ensureMaster(run: RollRun): void {
  * that exited and is not reaped yet). Without a cheap list of children, every one each round.
  * Returns the master's children as this round read them (null: no cheap list), for its look.
  */
-export function watchRound(run: RollRun, full = false): number[] | null {
+export function watchRound(run: RollRun): number[] | null {
+  checkMaster(run)
+  const children = childrenNow(run)
+  if (children === null || recheckDue(run)) watchAccepted(run)
+  else {
+    const listed = new Set(children)
+    watchAccepted(run, (pid) => !listed.has(pid))
+  }
+  return children
+}
+
+/** The master is the same process, the run is not stopped for good, the master does not reload on its own. */
+function checkMaster(run: RollRun): void {
   const { target, adapter } = run.input
   if (!run.proc.isSameProcess(target.masterPid, target.masterStartTicks)) {
     throw new StepFailure('master-gone', `${target.description} exited during the run. ${adapter.masterGoneHint(target)}`)
@@ -37,14 +66,6 @@ export function watchRound(run: RollRun, full = false): number[] | null {
   if (aborted && stopsInFlight(aborted.reason)) throw new StepFailure(aborted.reason, aborted.message)
   // a reload first: under HUP the master stops the accepted replacements too, which is no crash of theirs
   checkReload(run)
-  if (full) run.look.checkedAt = Date.now()
-  const children = full ? null : childrenNow(run)
-  if (full || children === null || recheckDue(run)) watchAccepted(run)
-  else {
-    const listed = new Set(children)
-    watchAccepted(run, (pid) => !listed.has(pid))
-  }
-  return children
 }
 
 /** At most this long between two checks of every accepted replacement. */
