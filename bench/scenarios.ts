@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Server } from '../src/demo/server.js'
 import { childrenOf, isAlive, signal, sleep } from '../src/proc/procfs.js'
+import { readToolLog } from './tool-log.js'
 
 export const SCENARIOS = ['hup', 'term-all', 'loop', 'replace', 'replace-wait', 'replace-no-window', 'surge'] as const
 export type ScenarioKind = (typeof SCENARIOS)[number]
@@ -81,7 +82,12 @@ export interface ToolUsage {
 
 export interface TriggerResult {
   t0: number
+  /** complete: every old worker gone and every new one ready (the loop: its last datagram; the tool: its exit) */
   t1: number
+  /** the last new worker's READY: from then on every worker serves the new code */
+  readyAt: number
+  /** the first signal to a worker or the master (the tool: from its log; the others signal at t0) */
+  firstSignalAt: number
   /** BOOT_MS of each new worker (process start to its READY datagram) */
   bootMs: number[]
   ok: boolean
@@ -139,9 +145,12 @@ async function allAtOnce(input: TriggerInput, act: (old: number[]) => void): Pro
   }
   const done = oldGoneAt !== null && ready.length >= workers
   const lastReady = Math.max(...ready.slice(0, workers).map((d) => d.at), t0)
+  const t1 = done ? Math.max(lastReady, oldGoneAt ?? 0) : Date.now()
   return {
     t0,
-    t1: done ? Math.max(lastReady, oldGoneAt ?? 0) : Date.now(),
+    t1,
+    readyAt: done ? lastReady : t1,
+    firstSignalAt: t0,
     bootMs: ready.slice(0, workers).map((d) => Number(d.fields.BOOT_MS)).filter(Number.isFinite),
     ok: done,
     note: done ? null : `not complete after ${timeoutMs / 1000} s: ${ready.length} of ${workers} new workers ready, old ${oldGoneAt === null ? 'not all' : 'all'} gone`,
@@ -164,7 +173,9 @@ async function handMadeLoop(input: TriggerInput): Promise<TriggerResult> {
     signal(pid, 'SIGTERM')
     while (collector.messages.length === seen) {
       if (Date.now() - killedAt > timeoutMs) {
-        return { t0, t1: Date.now(), bootMs: boot, ok: false, note: `no datagram within ${timeoutMs / 1000} s of killing ${pid}`, tool: null, exitCode: null, toolDurationMs: null }
+        const t1 = Date.now()
+        const note = `no datagram within ${timeoutMs / 1000} s of killing ${pid}`
+        return { t0, t1, readyAt: t1, firstSignalAt: t0, bootMs: boot, ok: false, note, tool: null, exitCode: null, toolDurationMs: null }
       }
       await sleep(5)
     }
@@ -173,7 +184,7 @@ async function handMadeLoop(input: TriggerInput): Promise<TriggerResult> {
     const ms = Number(d.fields.BOOT_MS)
     if (Number.isFinite(ms)) boot.push(ms)
   }
-  return { t0, t1: last, bootMs: boot, ok: true, note: null, tool: null, exitCode: null, toolDurationMs: null }
+  return { t0, t1: last, readyAt: last, firstSignalAt: t0, bootMs: boot, ok: true, note: null, tool: null, exitCode: null, toolDurationMs: null }
 }
 
 /** The real CLI, under GNU time when /usr/bin/time exists (peak RSS and CPU seconds of the tool). */
@@ -222,17 +233,7 @@ async function rollingRestart(input: TriggerInput, toolArgs: string[]): Promise<
   } catch {
     // no report: the message is in stderr
   }
-  const bootMs: number[] = []
-  if (existsSync(logFile)) {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      try {
-        const e = JSON.parse(line) as { event?: string; bootMs?: number | null }
-        if (e.event === 'ready' && typeof e.bootMs === 'number') bootMs.push(e.bootMs)
-      } catch {
-        // not JSON
-      }
-    }
-  }
+  const log = readToolLog(logFile)
   let tool: ToolUsage | null = null
   if (gnuTime && existsSync(timeFile)) {
     const m = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(readFileSync(timeFile, 'utf8'))
@@ -242,7 +243,9 @@ async function rollingRestart(input: TriggerInput, toolArgs: string[]): Promise<
   return {
     t0,
     t1,
-    bootMs,
+    readyAt: log.lastReadyAt ?? t1,
+    firstSignalAt: log.firstSignalAt ?? t1,
+    bootMs: log.bootMs,
     ok,
     note: ok ? null : `exit ${exitCode}: ${report.message ?? stderr.trim().split('\n').slice(-3).join(' ')}`,
     tool,

@@ -48,6 +48,17 @@ export function invokedCommand(argv: readonly string[]): string {
 }
 
 /**
+ * The command whose options and action must be loaded for argv: none for a help flag given before
+ * any command word (commander prints the program's own help then, without asking the default
+ * command), else the one argv asks for.
+ */
+export function commandToLoad(argv: readonly string[]): string {
+  const first = argv[0]
+  const noCommand = first === undefined || first.startsWith('-')
+  return noCommand && (argv.includes('--help') || argv.includes('-h')) ? 'help' : invokedCommand(argv)
+}
+
+/**
  * The program with every command listed, and `full` of them (by name) given their options and
  * action. `full: 'all'` loads every command (for shell completion).
  */

@@ -30,8 +30,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const { buildProgram, invokedCommand } = await import('./cli.js')
-    const program = await buildProgram(ctx, invokedCommand(argv))
+    const { buildProgram, commandToLoad } = await import('./cli.js')
+    const program = await buildProgram(ctx, commandToLoad(argv))
     await program.parseAsync(argv, { from: 'user' })
     return ctx.code
   } catch (err) {

@@ -11,7 +11,7 @@ import type { DeployAction, DeployFlags } from '../run/deploy-context.js'
 import { deploySteps } from '../run/deploy-run.js'
 import { addHaproxyOptions, addPreflightOptions, addRollOptions, parseRestartFlags } from '../run/flags.js'
 import { withGroupRun, withRunOutput } from '../run/group-run.js'
-import { checkHaproxy, haproxyPlan } from '../run/haproxy-around.js'
+import { checkHaproxy, checkHaproxyFlags } from '../run/haproxy-gate.js'
 import { addOutputOptions, addTargetOptions } from './common.js'
 
 export function addDeployOptions(cmd: Command, action: DeployAction): Command {
@@ -27,7 +27,7 @@ export function addDeployOptions(cmd: Command, action: DeployAction): Command {
 
 export async function deployCommand(flags: DeployFlags, action: DeployAction, interrupt?: AbortSignal): Promise<ExitCode> {
   const plan = parseRestartFlags(flags)
-  haproxyPlan(flags) // the --haproxy-* flags checked with the others, before any output opens
+  await checkHaproxyFlags(flags) // the --haproxy-* flags checked with the others, before any output opens
   const keep = flags.keep !== undefined ? parsePositiveInt('--keep', flags.keep, { min: 1, max: 10_000 }) : null
   const layout = layoutOf(flags.root as string)
   checkLayout(layout)

@@ -50,7 +50,7 @@ export function addDoctorOptions(cmd: Command): Command {
 }
 
 export async function doctorCommand(flags: DoctorFlags): Promise<ExitCode> {
-  const resolved = resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
+  const resolved = await resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
   const { target } = resolved
   const where = { dir: stateDir(flags), targetFlags: describeTargetFlags(targetOptions(flags)) }
   const hazards = [

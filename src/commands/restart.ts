@@ -6,7 +6,7 @@ import type { Command } from 'commander'
 import type { ExitCode } from '../errors.js'
 import { addHaproxyOptions, addPreflightOptions, addRecycleOption, addRollOptions, parseRestartFlags, type RestartFlags } from '../run/flags.js'
 import { withGroupRun, withRunOutput } from '../run/group-run.js'
-import { checkHaproxy, haproxyPlan } from '../run/haproxy-around.js'
+import { checkHaproxy, checkHaproxyFlags } from '../run/haproxy-gate.js'
 import { restartSteps } from '../run/restart-run.js'
 import { addOutputOptions, addTargetOptions } from './common.js'
 
@@ -25,7 +25,7 @@ export function addRestartOptions(cmd: Command): Command {
 
 export async function restartCommand(flags: RestartFlags, interrupt?: AbortSignal): Promise<ExitCode> {
   const plan = parseRestartFlags(flags)
-  haproxyPlan(flags) // the --haproxy-* flags checked with the others, before any output opens
+  await checkHaproxyFlags(flags) // the --haproxy-* flags checked with the others, before any output opens
   return withRunOutput(flags, async (out) => {
     await checkHaproxy(flags, out)
     return withGroupRun({ flags, plan, out, interrupt }, restartSteps)

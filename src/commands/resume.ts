@@ -12,7 +12,7 @@ export interface ResumeFlags extends RawTargetFlags {
 }
 
 export async function resumeCommand(flags: ResumeFlags): Promise<ExitCode> {
-  const { target } = resolveTarget(targetOptions(flags))
+  const { target } = await resolveTarget(targetOptions(flags))
   const dir = stateDir(flags)
   const key = stateKey(target.server, target.group)
   const lock = await acquireLock(dir, key, target.group)

@@ -37,7 +37,7 @@ async function gather(flags: StatusFlags): Promise<Gathered> {
   const dir = stateDir(flags)
   const opts = targetOptions(flags)
   if (!hasTarget(flags)) return { listing: await hostListing(dir, opts.server) }
-  const { adapter, target } = resolveTarget(opts)
+  const { adapter, target } = await resolveTarget(opts)
   return { report: await groupStatus(adapter, target, dir, describeTargetFlags(opts)) }
 }
 

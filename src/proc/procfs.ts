@@ -1,14 +1,12 @@
 /**
- * The one seam over the process table: /proc reads, ps-tree, pidusage and kill(2).
- * Everything that looks at or signals another process goes through here, so the
+ * The one seam over the process table: /proc reads and kill(2) (ps(1)'s and pidusage's views are
+ * in ps-view.ts). Everything that looks at or signals another process goes through here, so the
  * rest of the code can be tested with plain data.
  *
  * A process that is already gone (ESRCH, or a missing /proc entry) is an outcome,
  * not an exception: readers return null, `signal()` returns 'gone'.
  */
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs'
-import psTree from 'ps-tree'
-import pidusage from 'pidusage'
+import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs'
 import { errnoCode } from '../errors.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
@@ -79,8 +77,13 @@ export function bootTime(): number {
 
 export function procInfo(pid: number): ProcInfo | null {
   const stat = readStat(pid)
-  const argv = readArgv(pid)
-  if (!stat || !argv) return null
+  return stat && withArgv(stat)
+}
+
+/** A stat already read, with its command line: null when the process is gone meanwhile. */
+function withArgv(stat: ProcStat): ProcInfo | null {
+  const argv = readArgv(stat.pid)
+  if (!argv) return null
   return {
     ...stat,
     argv,
@@ -101,39 +104,81 @@ export function isSameProcess(pid: number, startTicks: number): boolean {
   return s !== null && s.state !== 'Z' && s.state !== 'X' && s.startTicks === startTicks
 }
 
-/** Direct children of `ppid`, read from /proc (cheap enough to poll). Zombies excluded. */
+let childrenFiles: boolean | undefined
+/** Whether this kernel lists a task's children in /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN): asked once. */
+function hasChildrenFiles(): boolean {
+  childrenFiles ??= existsSync(`/proc/self/task/${process.pid}/children`)
+  return childrenFiles
+}
+
+/**
+ * The pids the kernel lists as children of `ppid` (every thread's /proc/PID/task/TID/children):
+ * zombies included, O(children) to read. [] when `ppid` is gone; null when the kernel has no such
+ * list. The list is not exact: a child can be skipped while another one is reaped (childrenOf
+ * makes up for it).
+ */
+export function childPids(ppid: number): number[] | null {
+  if (!hasChildrenFiles()) return null
+  let tasks: string[]
+  try {
+    tasks = readdirSync(`/proc/${ppid}/task`)
+  } catch {
+    return []
+  }
+  const out = new Set<number>()
+  for (const tid of tasks) {
+    let text: string
+    try {
+      text = readFileSync(`/proc/${ppid}/task/${tid}/children`, 'latin1')
+    } catch {
+      continue // the thread ended meanwhile: its children went to another thread of the group
+    }
+    for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
+  }
+  return [...out]
+}
+
+/** The children each parent had at its last look, looked at again the next time: the kernel's list may skip one. */
+const lastChildren = new Map<number, number[]>()
+const LAST_CHILDREN_KEPT = 256
+
+/**
+ * Direct children of `ppid` (cheap enough to poll), zombies excluded, oldest first. Read from the
+ * kernel's children lists, plus the children of the last look (so a child the list skipped is not
+ * taken for gone), each checked in its own /proc/PID/stat; without those lists, from a scan of
+ * every process in /proc.
+ */
 export function childrenOf(ppid: number): ProcInfo[] {
+  const listed = childPids(ppid)
+  const candidates = listed === null ? allPids() : new Set([...listed, ...(lastChildren.get(ppid) ?? [])])
   const out: ProcInfo[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    const stat = readStat(Number(name))
+  for (const pid of candidates) {
+    const stat = readStat(pid)
     if (!stat || stat.ppid !== ppid || stat.state === 'Z' || stat.state === 'X') continue
-    const info = procInfo(stat.pid)
+    const info = withArgv(stat)
     if (info) out.push(info)
   }
+  if (listed !== null) remember(ppid, out)
   return out.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
 }
 
-/** Direct children of `ppid` as ps(1) sees them (through ps-tree), with their command lines from /proc. */
-export async function childrenViaPs(ppid: number): Promise<ProcInfo[]> {
-  const rows = await new Promise<readonly psTree.PS[]>((resolve, reject) =>
-    psTree(ppid, (err, children) => (err ? reject(err) : resolve(children))),
-  )
-  const out: ProcInfo[] = []
-  for (const row of rows) {
-    if (Number(row.PPID) !== ppid || row.STAT.startsWith('Z')) continue
-    const info = procInfo(Number(row.PID))
-    if (info && info.ppid === ppid) out.push(info)
+function remember(ppid: number, children: readonly ProcInfo[]): void {
+  if (children.length === 0) lastChildren.delete(ppid)
+  else {
+    if (lastChildren.size >= LAST_CHILDREN_KEPT && !lastChildren.has(ppid)) lastChildren.clear()
+    lastChildren.set(ppid, children.map((c) => c.pid))
   }
-  return out.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid)
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)
 }
 
 /** Every process on the host, for finding a master by its title. */
 export function allProcesses(): ProcInfo[] {
   const out: ProcInfo[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    const info = procInfo(Number(name))
+  for (const pid of allPids()) {
+    const info = procInfo(pid)
     if (info && info.state !== 'Z') out.push(info)
   }
   return out
@@ -183,29 +228,6 @@ export function readEnviron(pid: number): Record<string, string> | null {
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1)
   }
   return env
-}
-
-export interface Usage {
-  cpu: number
-  rssBytes: number
-}
-
-/** CPU % and resident memory, from pidusage. Missing processes are simply absent from the map. */
-export async function usage(pids: number[]): Promise<Map<number, Usage>> {
-  const out = new Map<number, Usage>()
-  if (pids.length === 0) return out
-  const stats = await Promise.all(
-    pids.map((pid) =>
-      pidusage(pid).then(
-        (s) => [pid, s] as const,
-        () => null,
-      ),
-    ),
-  )
-  for (const entry of stats) {
-    if (entry) out.set(entry[0], { cpu: entry[1].cpu, rssBytes: entry[1].memory })
-  }
-  return out
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -38,8 +38,9 @@ export interface Noticed {
  * Take in one look at the group's workers at `tick`: new workers are recorded, exits this run did
  * not cause are recorded as owed respawns, then new workers are credited to their causes.
  * `watched`: pids whose exits are judged elsewhere (accepted replacements, new workers booting).
+ * `tick` may be given as the clock to read, read only when an exit is recorded.
  */
-export function notice(r: RollRecords, workers: readonly Seen[], tick: number, watched: (pid: number) => boolean): Noticed {
+export function notice(r: RollRecords, workers: readonly Seen[], tick: number | (() => number), watched: (pid: number) => boolean): Noticed {
   const now = new Set(workers.map((w) => w.pid))
   const spawned: SpawnRecord[] = []
   for (const w of workers) {
@@ -52,7 +53,7 @@ export function notice(r: RollRecords, workers: readonly Seen[], tick: number, w
   const ours = stopped(r)
   for (const pid of r.present) {
     if (now.has(pid) || ours.includes(pid) || watched(pid) || accountRetirement(r, pid)) continue
-    const e: ExitRecord = { pid, tick, paidBy: null }
+    const e: ExitRecord = { pid, tick: typeof tick === 'number' ? tick : (tick = tick()), paidBy: null }
     r.exits.push(e)
     gone.push(e)
   }

@@ -5,6 +5,7 @@
  * says, is the policy's (policy.ts, attribution.ts).
  */
 import { formatMs } from '../config.js'
+import type { ProcInfo } from '../proc/procfs.js'
 import { isReady } from '../readiness/protocol.js'
 import type { Arrival } from '../readiness/listener.js'
 import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.js'
@@ -13,7 +14,7 @@ import { observe } from './observe.js'
 import { groupMismatch, readyTimeoutMessage, refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
 import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
-import { ensureMaster, watchMaster } from './watch.js'
+import { watchMaster, watchRound } from './watch.js'
 
 /** How long to watch the master after a new worker died while booting: Gunicorn halts right after it reaps a worker that exited with a boot error. */
 const MASTER_HALT_GRACE_MS = 2_000
@@ -22,10 +23,9 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
   const { listener } = run.input
   const deadline = Date.now() + run.opts.readyTimeoutMs
   while (true) {
-    ensureMaster(run)
-    // one look at the process table per round: every datagram and the booting check use it
-    const workers = observe(run)
-    const ctx = arrivalContext(run, new Set(workers.map((w) => w.pid)))
+    // one look at the workers per round: every datagram and the booting check use it
+    const workers = observe(run, false, watchRound(run))
+    const ctx = arrivalContext(run, liveSenders(run, workers))
     sweepInbox(run, ctx)
     const got = listener.claim((a) => whyNotOurs(a.value, run.records, ctx) === null && isStepsOwn(a.value, run.records, step))
     if (got) {
@@ -37,6 +37,16 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
     if (Date.now() > deadline) throw timedOut(run, step)
     await listener.wait(run.opts.pollIntervalMs)
   }
+}
+
+/** The workers' pids, less the senders of waiting datagrams that have died since the look: a datagram is judged against its sender as it is now. */
+function liveSenders(run: RollRun, workers: readonly ProcInfo[]): Set<number> {
+  const live = new Set(workers.map((w) => w.pid))
+  for (const { value: v } of run.input.listener.pending?.() ?? []) {
+    const w = v.kind === 'full' ? workers.find((x) => x.pid === v.pid) : undefined
+    if (w && !run.proc.isSameProcess(w.pid, w.startTicks)) live.delete(w.pid)
+  }
+  return live
 }
 
 function timedOut(run: RollRun, step: StepRecord): StepFailure {

@@ -6,16 +6,14 @@
  */
 import { awaitReady } from './await-ready.js'
 import { StepFailure } from './failure.js'
-import { observe } from './observe.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
-import { awaitExit, ensureMaster } from './watch.js'
+import { awaitExit, lookBeforeSignal } from './watch.js'
 
 export async function replaceStep(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target, emit } = run.input
   const oldPid = step.oldPid as number
-  ensureMaster(run)
-  if (!observe(run).some((w) => w.pid === oldPid)) return adopt(run, step)
+  if (!lookBeforeSignal(run).some((w) => w.pid === oldPid)) return adopt(run, step)
   step.stoppedPid = oldPid
   step.signalTick = run.proc.bootTick()
   const outcome = run.proc.signal(oldPid, adapter.stopSignal)

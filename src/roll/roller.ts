@@ -14,13 +14,15 @@
  * I/O is in replace-step.ts and surge-step.ts.
  */
 import { bootTick } from '../proc/boot-clock.js'
-import { isAlive, isSameProcess, readStat, signal, sleep } from '../proc/procfs.js'
+// a namespace import: a test's plain-data table may leave out the optional calls (childPids, procInfo)
+import * as procfs from '../proc/procfs.js'
 import { asFailure, interruption, type StepFailure } from './failure.js'
 import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
 import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
-import { ensureMaster } from './watch.js'
+import { newLook } from './look.js'
+import { ensureMaster, watchRound } from './watch.js'
 import type { LogMark } from '../servers/shared/master-log.js'
 import type { ProcSeam, RollInput, RollOptions, RollOutcome, RollRun } from './types.js'
 
@@ -37,8 +39,18 @@ class Roller implements RollRun {
   private readonly started = Date.now()
   readonly opts: RollOptions
   /** the one place the steps' process-table calls come from */
-  readonly proc: ProcSeam = { isAlive, isSameProcess, readStat, signal, sleep, bootTick }
+  readonly proc: ProcSeam = {
+    isAlive: procfs.isAlive,
+    isSameProcess: procfs.isSameProcess,
+    readStat: procfs.readStat,
+    signal: procfs.signal,
+    sleep: procfs.sleep,
+    bootTick,
+    childPids: procfs.childPids,
+    procInfo: procfs.procInfo,
+  }
   readonly records: RollRecords
+  readonly look = newLook()
   readonly logMark: LogMark | null
   private masterQueue: Promise<unknown> = Promise.resolve()
 
@@ -97,7 +109,7 @@ class Roller implements RollRun {
       if (step === null) {
         // a step ends, or (--wait-min-ready) a window passes: look again, watching meanwhile
         await Promise.race([...running, this.proc.sleep(pollIntervalMs)])
-        if (running.size === 0) ensureMaster(this)
+        if (running.size === 0) watchRound(this)
         continue
       }
       const p: Promise<void> = this.runStep(step).finally(() => running.delete(p))
@@ -119,9 +131,10 @@ class Roller implements RollRun {
     if (waiting.length === 0) return
     const until = Math.max(...waiting.map((s) => (s.readyAt as number) + minReadyMs))
     this.input.emit({ event: 'settling', pids: waiting.map((s) => s.newPid as number), ms: until - Date.now() })
+    // watched each poll; the last pause ends when the last window does, not a poll later
     while (unsettled(this.records, Date.now(), minReadyMs).length > 0) {
-      ensureMaster(this)
-      await this.proc.sleep(pollIntervalMs)
+      watchRound(this)
+      await this.proc.sleep(Math.max(1, Math.min(pollIntervalMs, until - Date.now())))
     }
     ensureMaster(this)
   }

@@ -4,7 +4,8 @@
  */
 import { DEFAULTS, formatMs } from '../config.js'
 import type { Output } from '../output/logger.js'
-import { childrenViaPs, sleep, usage, type ProcInfo } from '../proc/procfs.js'
+import { sleep, type ProcInfo } from '../proc/procfs.js'
+import { childrenViaPs, usage } from '../proc/ps-view.js'
 import type { Resolved } from '../servers/resolve.js'
 import { selectWorkers, type Selection, type SelectionCriteria } from './plan.js'
 

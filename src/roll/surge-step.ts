@@ -7,10 +7,10 @@ import { formatMs } from '../config.js'
 import { awaitReady } from './await-ready.js'
 import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
-import { observe } from './observe.js'
+import { lookAtWorkers } from './look.js'
 import type { StepRecord } from './records.js'
 import type { RollRun } from './types.js'
-import { ensureMaster, until } from './watch.js'
+import { ensureMaster, lookBeforeSignal, until } from './watch.js'
 
 export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter } = run.input
@@ -27,8 +27,7 @@ export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
 async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
-  ensureMaster(run)
-  const before = new Set(observe(run).map((w) => w.pid))
+  const before = new Set(lookBeforeSignal(run).map((w) => w.pid))
   step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
   masterSignalled(run, 'SIGTTIN', step.signalTick)
@@ -53,8 +52,13 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
   // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
   run.records.surplus--
   const t0 = Date.now()
-  await until(run, drainTimeoutMs, () => oldAlive().length < before.length, () =>
-    new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+  // the next step waits for this exit: looked for within milliseconds (pace.ts)
+  await until(
+    run,
+    drainTimeoutMs,
+    () => oldAlive().length < before.length,
+    () => new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+    true,
   )
   const retired = before.find((p) => !run.proc.isAlive(p)) ?? null
   if (retired !== null) {
@@ -82,8 +86,12 @@ async function handBackOne(run: RollRun): Promise<void> {
   // one of the earlier surplus is handed back: the outcome's surplus goes below zero by one
   run.records.surplus--
   const t0 = Date.now()
-  await until(run, drainTimeoutMs, () => before.some((p) => !run.proc.isAlive(p)), () =>
-    new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+  await until(
+    run,
+    drainTimeoutMs,
+    () => before.some((p) => !run.proc.isAlive(p)),
+    () => new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
+    true,
   )
   const gone = before.find((p) => !run.proc.isAlive(p))
   if (gone !== undefined) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })
@@ -93,6 +101,7 @@ function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', tick?: number
   run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent', tick })
 }
 
+/** The workers' pids, from a new look only when the master's children changed (look.ts). */
 function livePids(run: RollRun): number[] {
-  return run.input.adapter.workers(run.input.target).map((w) => w.pid)
+  return lookAtWorkers(run, false).map((w) => w.pid)
 }

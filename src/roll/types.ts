@@ -12,6 +12,7 @@ import type { LogMark } from '../servers/shared/master-log.js'
 import type { ServerAdapter, Target } from '../servers/types.js'
 import type { Emit } from './events.js'
 import type { StepFailure } from './failure.js'
+import type { LookState } from './look.js'
 import type { RollRecords, StepRecord } from './records.js'
 
 export interface RollOptions {
@@ -74,7 +75,7 @@ export interface RollOutcome {
 export interface RollInput {
   adapter: ServerAdapter
   target: Target
-  listener: ReadinessListener
+  listener: RollListener
   options: RollOptions
   /** every worker at the start, oldest first */
   workers: ProcInfo[]
@@ -87,8 +88,24 @@ export interface RollInput {
   onProgress?: ((steps: readonly StepRecord[]) => void) | undefined
 }
 
-/** The process-table calls a run makes (procfs, and the boot-relative clock). The roller hands them to its steps, so tests can give plain data. */
-export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'> & { bootTick: typeof bootTick }
+/**
+ * What a run uses of the readiness listener. `pending` may be missing (a test's plain-data inbox):
+ * then every round judges datagrams against a fresh look at the workers.
+ */
+export type RollListener = Pick<ReadinessListener, 'claim' | 'drop' | 'wait' | 'rejectedSince'> & {
+  pending?: ReadinessListener['pending'] | undefined
+}
+
+/**
+ * The process-table calls a run makes (procfs, and the boot-relative clock). The roller hands them
+ * to its steps, so tests can give plain data. `childPids` and `procInfo` may be missing (a
+ * plain-data table): then every look at the workers is a whole adapter.workers() (look.ts).
+ */
+export type ProcSeam = Pick<typeof procfs, 'isAlive' | 'isSameProcess' | 'readStat' | 'signal' | 'sleep'> & {
+  bootTick: typeof bootTick
+  childPids?: typeof procfs.childPids | undefined
+  procInfo?: typeof procfs.procInfo | undefined
+}
 
 /** What a step needs from the run it belongs to: its input, its records, and the seams it shares. */
 export interface RollRun {
@@ -96,6 +113,8 @@ export interface RollRun {
   readonly proc: ProcSeam
   readonly opts: RollOptions
   readonly records: RollRecords
+  /** the last look at the workers, and when the accepted ones were last checked one by one (look.ts) */
+  readonly look: LookState
   /** where the master's log ended when the run started (the adapter's logMark), read as the run goes; null without a readable log */
   readonly logMark: LogMark | null
   /** one master signal at a time, each verified before the next (Gunicorn drops queued signals) */

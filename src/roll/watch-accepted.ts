@@ -10,10 +10,12 @@ import { diedAfterReadyMessage, recycledAfterReady } from './policy.js'
 import { accepted } from './records.js'
 import type { RollRun } from './types.js'
 
-export function watchAccepted(run: RollRun): void {
+/** Check the accepted replacements (those `only` picks, else all) and act on one that is gone. */
+export function watchAccepted(run: RollRun, only?: (pid: number) => boolean): void {
   const { adapter, target, emit } = run.input
   for (const step of accepted(run.records)) {
     const pid = step.newPid as number
+    if (only && !only(pid)) continue
     if (step.newStartTicks === null || run.proc.isSameProcess(pid, step.newStartTicks)) continue
     const evidence = adapter.exitEvidence?.(target, pid) ?? null
     const now = Date.now()

@@ -37,7 +37,7 @@ export interface DryRunReport {
 
 export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promise<ExitCode> {
   const dir = stateDir(start.flags)
-  const resolved = resolveForRun(start.flags, start.plan, start.out)
+  const resolved = await resolveForRun(start.flags, start.plan, start.out)
   const { target } = resolved
   const prior = readState(dir, stateKey(target.server, target.group))
   const locked: LockedRun = { ...start, dir, resolved, prior }

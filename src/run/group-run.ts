@@ -64,7 +64,7 @@ export interface GroupRunSteps<P> {
 export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promise<ExitCode> {
   if (start.plan.dryRun) return (await import('./dry-run.js')).dryRun(start, steps)
   const dir = stateDir(start.flags)
-  const resolved = resolveForRun(start.flags, start.plan, start.out)
+  const resolved = await resolveForRun(start.flags, start.plan, start.out)
   const { target } = resolved
   const { key, lock } = await lockOrFault(dir, target, start.out)
   try {

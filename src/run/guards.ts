@@ -16,8 +16,8 @@ import { targetOptions } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
 
 /** Resolve the target (with --server-config) and check the strategy fits the server. */
-export function resolveForRun(flags: RestartFlags, plan: Pick<RestartPlan, 'strategy'>, out: Output): Resolved {
-  const resolved = resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
+export async function resolveForRun(flags: RestartFlags, plan: Pick<RestartPlan, 'strategy'>, out: Output): Promise<Resolved> {
+  const resolved = await resolveTarget({ ...targetOptions(flags), configFile: flags.serverConfig !== undefined ? resolvePath(flags.serverConfig) : undefined })
   const { adapter, target } = resolved
   out.logger.info({ event: 'resolved', server: target.server, group: target.group, masterPid: target.masterPid, via: target.via }, resolved.picked)
   if (flags.server === 'auto' || flags.server === undefined) out.progress(resolved.picked)

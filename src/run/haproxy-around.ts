@@ -11,7 +11,7 @@
 import { resolve as resolvePath } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseDuration } from '../config.js'
-import { EXIT, Interrupted, UsageError, errorMessage, type ExitCode } from '../errors.js'
+import { Interrupted, UsageError, errorMessage } from '../errors.js'
 import { checkServers } from '../haproxy/check.js'
 import { HAPROXY_DEFAULTS } from '../haproxy/defaults.js'
 import { drain, restore, type DrainResult } from '../haproxy/drain.js'
@@ -95,10 +95,7 @@ export async function drainAround(run: Around, roll: () => Promise<RollOutcome>,
   return { outcome, haproxy }
 }
 
-/** A good roll whose servers could not be set back to ready is not a success: exit 3, it says why. */
-export function exitAfterHaproxy(code: ExitCode, haproxy: HaproxyReport | null | undefined): ExitCode {
-  return code === EXIT.OK && haproxy && !haproxy.restored ? EXIT.TARGET : code
-}
+export { exitAfterHaproxy } from './haproxy-gate.js'
 
 /** Set drain and wait; Ctrl-C during the wait sets the servers ready again (no worker was touched yet). */
 async function drainFirst(runtime: HaproxyRuntime, plan: HaproxyPlan, run: Around, emit: HaproxyEmit): Promise<DrainResult[]> {

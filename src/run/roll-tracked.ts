@@ -5,6 +5,7 @@
 import { DEFAULTS } from '../config.js'
 import type { ProcInfo } from '../proc/procfs.js'
 import type { RollEvent } from '../roll/events.js'
+import { inFlight, type StepRecord } from '../roll/records.js'
 import { roll, type RollOutcome } from '../roll/roller.js'
 import type { GroupState } from '../state/state-file.js'
 import { nextReplacements } from '../state/slots.js'
@@ -46,6 +47,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       oldPids: r.workers.map((w) => w.pid),
     }
   })
+  const inFlight = new InFlightRecord(record, plan.strategy)
   const refused = recorder.refusedAtStart()
   if (refused) throw refused
   const outcome = await roll({
@@ -71,13 +73,15 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
     },
     emit: (e) => {
       run.out.event(e)
-      if (e.event === 'ready' && e.newPid !== null) record((s) => recordReady(s, e, target))
+      if (e.event === 'ready' && e.newPid !== null) {
+        record((s) => {
+          recordReady(s, e, target)
+          inFlight.readyIn(s, e.oldPid)
+        })
+      }
       if (e.event === 'ready' && e.hookVersion !== undefined) checkHookVersion(run.out, e.newPid, e.hookVersion)
     },
-    onProgress: (steps) =>
-      record((s) => {
-        if (s.roll) s.roll.inFlight = steps.filter((x) => x.state === 'signaled' || x.state === 'exited' || x.state === 'awaiting-ready').map((x) => x.oldPid ?? 0)
-      }),
+    onProgress: (steps) => inFlight.write(steps),
   })
   // a datagram claimed but refused (not ready, wrong release) says which hook sent it too
   for (const s of outcome.steps) if (s.hookVersion !== undefined) checkHookVersion(run.out, s.newPid, s.hookVersion)
@@ -87,6 +91,39 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
   const stopped = recorder.stopped(outcome)
   if (stopped) throw stopped
   return outcome
+}
+
+/**
+ * The state file's steps in flight (their old pids), written only when the list changes: an exit
+ * moves no step out of flight, and a replace step's READY, which ends it, is written with its
+ * ready record, so the end of the step needs no write of its own before the next signal.
+ */
+class InFlightRecord {
+  private written: number[] = []
+
+  constructor(
+    private readonly record: (fn: (s: GroupState) => void) => boolean,
+    private readonly strategy: RestartPlan['strategy'],
+  ) {}
+
+  /** After a transition: the steps in flight now, unless the file already says so. */
+  write(steps: readonly StepRecord[]): void {
+    const now = inFlight(steps).map((x) => x.oldPid ?? 0)
+    if (now.join(' ') === this.written.join(' ')) return
+    this.written = now
+    this.record((s) => {
+      if (s.roll) s.roll.inFlight = now
+    })
+  }
+
+  /** Inside the ready record: a replace step is out of flight once its replacement is ready (surge still retires an old worker). */
+  readyIn(s: GroupState, oldPid: number | null): void {
+    if (this.strategy !== 'replace' || !s.roll) return
+    const i = this.written.indexOf(oldPid ?? 0)
+    if (i < 0) return
+    this.written = this.written.filter((_, j) => j !== i)
+    s.roll.inFlight = this.written
+  }
 }
 
 function preloadRecord(pid: number, target: Target) {

@@ -8,7 +8,7 @@
 import { SERVER_KINDS, type ServerKind } from '../config.js'
 import { RollingRestartError } from '../errors.js'
 import { allProcesses, type ProcInfo } from '../proc/procfs.js'
-import { ADAPTERS, describeTargetFlags } from './resolve.js'
+import { describeTargetFlags, loadAdapter } from './resolve.js'
 import type { ServerAdapter, Target } from './types.js'
 
 export interface FoundGroup {
@@ -31,10 +31,10 @@ export interface HostScan {
 }
 
 /** The groups of `kinds` (default: every server) among `procs` (default: one listing of /proc now). */
-export function discoverAll(kinds: readonly ServerKind[] = SERVER_KINDS, procs: readonly ProcInfo[] = allProcesses()): HostScan {
+export async function discoverAll(kinds: readonly ServerKind[] = SERVER_KINDS, procs: readonly ProcInfo[] = allProcesses()): Promise<HostScan> {
   const scan: HostScan = { found: [], unlisted: [] }
   for (const kind of kinds) {
-    const adapter = ADAPTERS[kind]
+    const adapter = await loadAdapter(kind)
     for (const opts of adapter.findAll?.(procs) ?? []) {
       const masterPid = opts.master as number
       const group = opts.group ?? null

@@ -1,20 +1,22 @@
 /**
  * `--server auto|gunicorn|uvicorn|mod_wsgi|uwsgi` plus the target options -> one adapter and its target.
- * auto asks every adapter and insists on exactly one answer.
+ * auto asks every adapter and insists on exactly one answer. An adapter is loaded only when asked
+ * (`--server gunicorn` never loads the other three).
  */
 import { TargetError, UsageError } from '../errors.js'
 import type { ServerKind } from '../config.js'
-import { gunicorn } from './gunicorn/index.js'
-import { modWsgi } from './mod-wsgi/index.js'
-import { uvicorn } from './uvicorn/index.js'
-import { uwsgi } from './uwsgi/index.js'
 import type { ServerAdapter, Target, TargetOptions } from './types.js'
 
-export const ADAPTERS: Record<ServerKind, ServerAdapter> = {
-  gunicorn,
-  uvicorn,
-  mod_wsgi: modWsgi,
-  uwsgi,
+const LOADERS: Record<ServerKind, () => Promise<ServerAdapter>> = {
+  gunicorn: async () => (await import('./gunicorn/index.js')).gunicorn,
+  uvicorn: async () => (await import('./uvicorn/index.js')).uvicorn,
+  mod_wsgi: async () => (await import('./mod-wsgi/index.js')).modWsgi,
+  uwsgi: async () => (await import('./uwsgi/index.js')).uwsgi,
+}
+
+/** The adapter of one server kind, loaded on first use. */
+export function loadAdapter(kind: ServerKind): Promise<ServerAdapter> {
+  return LOADERS[kind]()
 }
 
 export interface Resolved {
@@ -47,13 +49,14 @@ export function validateTargetOptions(opts: TargetOptions): void {
   }
 }
 
-export function resolveTarget(opts: TargetOptions): Resolved {
+export async function resolveTarget(opts: TargetOptions): Promise<Resolved> {
   validateTargetOptions(opts)
   // --apache-pidfile can only mean mod_wsgi
-  const kinds: ServerKind[] = opts.server !== 'auto' ? [opts.server] : opts.apachePidfile !== undefined ? ['mod_wsgi'] : (Object.keys(ADAPTERS) as ServerKind[])
+  const kinds: ServerKind[] = opts.server !== 'auto' ? [opts.server] : opts.apachePidfile !== undefined ? ['mod_wsgi'] : (Object.keys(LOADERS) as ServerKind[])
+  const adapters = new Map(await Promise.all(kinds.map(async (k) => [k, await loadAdapter(k)] as const)))
   const found: Resolved[] = []
   for (const kind of kinds) {
-    const adapter = ADAPTERS[kind]
+    const adapter = adapters.get(kind) as ServerAdapter
     const target = adapter.resolve(opts)
     if (target) {
       found.push({
@@ -73,7 +76,7 @@ export function resolveTarget(opts: TargetOptions): Resolved {
       'ambiguous',
     )
   }
-  const servers = kinds.map((k) => ADAPTERS[k].label).join(', ')
+  const servers = kinds.map((k) => (adapters.get(k) as ServerAdapter).label).join(', ')
   const hints: string[] = []
   if (opts.group !== undefined) {
     const generic: Record<ServerKind, string> = {
@@ -83,7 +86,7 @@ export function resolveTarget(opts: TargetOptions): Resolved {
       uwsgi: `a uWSGI master named ${opts.group} (procname-master)`,
     }
     // an adapter that can say more (what runs instead, what the configuration lacks) says it
-    for (const k of kinds) hints.push(ADAPTERS[k].notFoundHint?.(opts) ?? generic[k])
+    for (const k of kinds) hints.push((adapters.get(k) as ServerAdapter).notFoundHint?.(opts) ?? generic[k])
   }
   throw new TargetError(
     `no ${servers} group found for ${what}` + (hints.length ? `. Looked for ${hints.join('; ')}. Or name the master with --pidfile FILE or --master PID` : ''),

@@ -98,6 +98,13 @@ export interface ServerAdapter {
   workers(target: Target): ProcInfo[]
 
   /**
+   * Of these live children of target.masterPid, the workers (workers() is this over every child).
+   * The roll asks it of the new children only, so that a fork costs one look at the new process,
+   * not at every worker (roll/look.ts); without it, every look is a whole workers().
+   */
+  workersAmong?(target: Target, children: readonly ProcInfo[]): ProcInfo[]
+
+  /**
    * Why this worker must not be signalled yet, or null when it may be. uWSGI: a worker that has
    * not finished booting still has the master's signal handlers, so its stop signal would reach
    * the master's handler and stop a different worker.

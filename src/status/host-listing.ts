@@ -44,7 +44,7 @@ export function knownGroups(dir: string): GroupState[] {
 /** A state directory group the scan did not find: resolved by its name as before, else gone. */
 async function stateGroupReport(state: GroupState, dir: string): Promise<StatusReport> {
   try {
-    const { adapter, target } = resolveTarget({ group: state.group, server: state.server as ServerKind })
+    const { adapter, target } = await resolveTarget({ group: state.group, server: state.server as ServerKind })
     return await groupStatus(adapter, target, dir)
   } catch (err) {
     if (!(err instanceof RollingRestartError)) throw err
@@ -60,7 +60,7 @@ function unlistedReport(u: UnlistedGroup, state: GroupState | undefined): Status
 
 /** `server`: --server, which limits the listing to one kind of server unless it is `auto`. */
 export async function hostListing(dir: string, server: ServerKind | 'auto' = 'auto'): Promise<HostListing> {
-  const scan = discoverAll(server === 'auto' ? SERVER_KINDS : [server])
+  const scan = await discoverAll(server === 'auto' ? SERVER_KINDS : [server])
   const known = new Map(knownGroups(dir).filter((s) => server === 'auto' || s.server === server).map((s) => [s.key, s] as const))
   const byKey = new Map<string, StatusReport>()
   for (const { adapter, target } of scan.found) {

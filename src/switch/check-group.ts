@@ -23,7 +23,7 @@ export async function checkGroup(group: string, plan: SwitchPlan, dir: string): 
   const verify = plan.verifyUrl !== null ? await verifyUrl(plan.verifyUrl, plan.verifyTimeoutMs) : null
   let resolved
   try {
-    resolved = resolveTarget({ group, server: 'mod_wsgi', apachePidfile: plan.apachePidfile })
+    resolved = await resolveTarget({ group, server: 'mod_wsgi', apachePidfile: plan.apachePidfile })
   } catch (err) {
     const notFound = err instanceof RollingRestartError && err.exitCode === EXIT.TARGET
     if (!notFound) throw err

@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { invokedCommand } from '../../src/cli.js'
+import { commandToLoad, invokedCommand } from '../../src/cli.js'
 import { editDistance, suggest } from '../../src/cli-suggest.js'
 import { UsageError } from '../../src/errors.js'
 import { binPath, repoRoot } from '../helpers/paths.js'
@@ -17,6 +17,14 @@ t.test('the command argv asks for', async (t) => {
   t.throws(() => invokedCommand(['stauts']), UsageError)
   t.throws(() => invokedCommand(['stauts']), /unknown command 'stauts' \(did you mean 'status'\?\)/)
   t.throws(() => invokedCommand(['xyzzy']), /unknown command 'xyzzy'; the commands are: restart, status/)
+})
+
+t.test('the command whose options are loaded: none for the help of the program itself', async (t) => {
+  t.equal(commandToLoad(['--help']), 'help')
+  t.equal(commandToLoad(['-h']), 'help')
+  t.equal(commandToLoad(['--group', 'app', '--help']), 'help', 'commander prints the program help before the default command')
+  t.equal(commandToLoad(['restart', '--help']), 'restart')
+  t.equal(commandToLoad(['--group', 'app']), 'restart')
 })
 
 t.test('suggestions are close names only', async (t) => {

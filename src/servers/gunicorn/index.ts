@@ -18,7 +18,7 @@ import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
 import { masterStopping } from './master-gone.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 
 function masterSignal(target: Target, sig: NodeJS.Signals): void {
   const outcome = signal(target.masterPid, sig)
@@ -36,6 +36,7 @@ export const gunicorn: ServerAdapter = {
   resolve,
   findAll,
   workers,
+  workersAmong,
   notFoundHint,
   surgeUp(target: Target): void {
     masterSignal(target, 'SIGTTIN')

@@ -56,7 +56,12 @@ function dirtyArbiterPid(target: Target): number | null {
 
 /** The group's live workers: every child of the arbiter, except a new master forked by USR2 and Gunicorn 26's dirty arbiter. */
 export function workers(target: Target): ProcInfo[] {
-  const kids = childrenOf(target.masterPid).filter((c) => !MASTER_TITLE.test(c.cmdline) && !DIRTY_TITLE.test(c.cmdline))
+  return workersAmong(target, childrenOf(target.masterPid))
+}
+
+/** Of these children of the arbiter, its workers. */
+export function workersAmong(target: Target, children: readonly ProcInfo[]): ProcInfo[] {
+  const kids = children.filter((c) => !MASTER_TITLE.test(c.cmdline) && !DIRTY_TITLE.test(c.cmdline))
   const dirty = kids.length > 0 ? dirtyArbiterPid(target) : null
   return dirty === null ? kids : kids.filter((c) => c.pid !== dirty)
 }

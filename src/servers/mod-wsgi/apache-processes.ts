@@ -64,6 +64,11 @@ export function describeApache(p: ProcInfo): string {
 
 /** The group's live daemon processes: the Apache parent's children with the group's title. */
 export function workers(target: Target): ProcInfo[] {
+  return workersAmong(target, childrenOf(target.masterPid))
+}
+
+/** Of these children of the Apache parent, the group's daemon processes. */
+export function workersAmong(target: Target, children: readonly ProcInfo[]): ProcInfo[] {
   const title = String(target.meta.title ?? '').trimEnd()
-  return childrenOf(target.masterPid).filter((c) => isTitledDaemon(c) && shownTitle(c) === title)
+  return children.filter((c) => isTitledDaemon(c) && shownTitle(c) === title)
 }

@@ -13,7 +13,7 @@
  */
 import type { Readiness } from '../../readiness/protocol.js'
 import type { ServerAdapter, Target } from '../types.js'
-import { workers } from './apache-processes.js'
+import { workers, workersAmong } from './apache-processes.js'
 import { appSpec } from './app-spec.js'
 import { findAll, resolve } from './find-target.js'
 import { hazards } from './hazards.js'
@@ -31,6 +31,7 @@ export const modWsgi: ServerAdapter = {
   resolve,
   findAll,
   workers,
+  workersAmong,
   notFoundHint,
   masterGoneHint,
   noReadyHint,

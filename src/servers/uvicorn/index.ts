@@ -16,7 +16,7 @@ import { appSpec } from './app-spec.js'
 import { findAll, notFoundHint, resolve } from './find-supervisor.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 
 export { commandOf, parseUvicornArgs, reportedSpec, type UvicornArgs } from './args.js'
 export { isResourceTracker, isSpawnWorker } from './processes.js'
@@ -30,6 +30,7 @@ export const uvicorn: ServerAdapter = {
   resolve,
   findAll,
   workers,
+  workersAmong,
   notFoundHint,
   masterGoneHint,
   noReadyHint,

@@ -41,6 +41,11 @@ export function workers(target: Target): ProcInfo[] {
   return childrenOf(target.masterPid).filter(isSpawnWorker)
 }
 
+/** Of these children of the supervisor, its workers. */
+export function workersAmong(_target: Target, children: readonly ProcInfo[]): ProcInfo[] {
+  return children.filter(isSpawnWorker)
+}
+
 /** What a process is, as far as rolling it goes. */
 export type UvicornRole =
   | { role: 'supervisor'; args: UvicornArgs | null }

@@ -20,7 +20,7 @@ import { findAll, notFoundHint, resolve } from './find-master.js'
 import { UWSGI_EXIT_RULES, UWSGI_RELOAD } from './exit-evidence.js'
 import { hazards } from './hazards.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
-import { workers } from './processes.js'
+import { workers, workersAmong } from './processes.js'
 import { requestCounts } from './stats.js'
 
 export { lazyOf } from './lazy-apps.js'
@@ -53,6 +53,7 @@ export const uwsgi: ServerAdapter = {
   resolve,
   findAll,
   workers,
+  workersAmong,
   stillBooting,
   notFoundHint,
   masterGoneHint,

@@ -29,11 +29,6 @@ export function isChildOfMaster(p: ProcInfo): boolean {
   return parent !== null && isUwsgiProcess(parent) && parent.cmdline === p.cmdline
 }
 
-function workerChildren(master: ProcInfo, titled: boolean): ProcInfo[] {
-  const kids = childrenOf(master.pid)
-  return titled ? kids.filter((c) => WORKER_TITLE.test(c.cmdline)) : kids.filter((c) => c.cmdline === master.cmdline && isUwsgiProcess(c))
-}
-
 /** A master: a uWSGI process with worker children (titled `uWSGI worker N`, or untitled copies of it). */
 export function isUwsgiMaster(p: ProcInfo): boolean {
   if (!isUwsgiProcess(p) || isChildOfMaster(p)) return false
@@ -42,7 +37,13 @@ export function isUwsgiMaster(p: ProcInfo): boolean {
 
 /** The master's live workers (its titled workers, or its untitled copies when nothing is titled). */
 export function workers(target: Target): ProcInfo[] {
+  return workersAmong(target, childrenOf(target.masterPid))
+}
+
+/** Of these children of the master, its workers. */
+export function workersAmong(target: Target, children: readonly ProcInfo[]): ProcInfo[] {
   const master = procInfo(target.masterPid)
   if (!master) return []
-  return workerChildren(master, target.meta.titledWorkers === true)
+  if (target.meta.titledWorkers === true) return children.filter((c) => WORKER_TITLE.test(c.cmdline))
+  return children.filter((c) => c.cmdline === master.cmdline && isUwsgiProcess(c))
 }

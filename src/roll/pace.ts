@@ -1,0 +1,25 @@
+/**
+ * How often a wait that the next step depends on looks again: surge's wait for the worker the
+ * master retires on TTOU. It looks within milliseconds at first and backs off, so a fast exit is
+ * noticed at once and a long drain costs a few looks a second.
+ *
+ * The other waits poll at the run's poll interval: a replace step's wait for its old worker's exit
+ * is not what the next signal waits for (the replacement's READY is, and a datagram wakes every
+ * wait), and a faster pace there only cost CPU: rolling 16 Gunicorn workers that boot in 0.3 s
+ * (2 CPUs) it took the tool's CPU from about 0.55 s to 0.75 s and gained no time.
+ */
+
+/** The first pause of a fast wait. */
+export const FAST_MS = 2
+/** Each pause is this much longer than the one before, up to the run's poll interval. */
+const GROWTH = 1.5
+
+/** Successive pauses: FAST_MS, then GROWTH times longer each time, never above `maxMs`. */
+export function backoff(maxMs: number): () => number {
+  let next = Math.min(FAST_MS, maxMs)
+  return () => {
+    const now = next
+    next = Math.min(maxMs, next * GROWTH)
+    return Math.round(now)
+  }
+}
