@@ -4,10 +4,11 @@
  * namespace (/proc/PID/net/tcp, tcp6, unix). Like procfs.ts, a seam over /proc: what cannot be
  * read is an answer (`why`), not an exception.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { readdirSync, readlinkSync } from 'node:fs'
 import { endianness } from 'node:os'
 import { errnoCode } from '../errors.js'
 import { parseInetTable, parseUnixTable, socketInode, type ListenSocket } from './net-tables.js'
+import { readProcFile } from './procfs.js'
 
 export type ListenReport = { addresses: string[] } | { addresses: null; why: string }
 
@@ -39,14 +40,7 @@ function socketInodes(pid: number): Set<number> | ListenReport {
 
 /** A table of `pid`'s network namespace (falling back to the host's), or '' when there is none (no IPv6). */
 function netTable(pid: number, name: string): string {
-  for (const path of [`/proc/${pid}/net/${name}`, `/proc/net/${name}`]) {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch {
-      // try the next
-    }
-  }
-  return ''
+  return readProcFile(`/proc/${pid}/net/${name}`) ?? readProcFile(`/proc/net/${name}`) ?? ''
 }
 
 /** Every listening socket of `pid`'s network namespace. */

@@ -6,16 +6,12 @@
  * read the process's memory maps (its user, or root); without it the total falls back to RSS and
  * says so.
  */
-import { readFileSync } from 'node:fs'
+import { readProcFile } from './procfs.js'
 
 /** Proportional set size of `pid`, in bytes, or null when smaps_rollup cannot be read. */
 export function readPss(pid: number): number | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
-  } catch {
-    return null
-  }
+  const text = readProcFile(`/proc/${pid}/smaps_rollup`)
+  if (text === null) return null
   const m = /^Pss:\s+(\d+) kB$/m.exec(text)
   return m ? Number(m[1]) * 1024 : null
 }

@@ -12,6 +12,15 @@ import { errnoCode } from '../errors.js'
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
 export const CLK_TCK = 100
 
+/** The text of a /proc file (`/proc/PID/stat`...), or null when it cannot be read (the process is gone, no right). */
+export function readProcFile(path: string, encoding: BufferEncoding = 'utf8'): string | null {
+  try {
+    return readFileSync(path, encoding)
+  } catch {
+    return null
+  }
+}
+
 export interface ProcStat {
   pid: number
   comm: string
@@ -32,12 +41,8 @@ export interface ProcInfo extends ProcStat {
 }
 
 export function readStat(pid: number): ProcStat | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return null
-  }
+  const text = readProcFile(`/proc/${pid}/stat`)
+  if (text === null) return null
   // comm is in parentheses and may itself contain spaces and parentheses: split on the last ')'.
   const open = text.indexOf('(')
   const close = text.lastIndexOf(')')
@@ -53,12 +58,8 @@ export function readStat(pid: number): ProcStat | null {
 }
 
 export function readArgv(pid: number): string[] | null {
-  let raw: string
-  try {
-    raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-  } catch {
-    return null
-  }
+  const raw = readProcFile(`/proc/${pid}/cmdline`)
+  if (raw === null) return null
   // Process titles (setproctitle, mod_wsgi's display-name) overwrite argv in place and pad with
   // NULs or spaces; drop the empty tail.
   const parts = raw.split('\0')
@@ -127,12 +128,8 @@ export function childPids(ppid: number): number[] | null {
   }
   const out = new Set<number>()
   for (const tid of tasks) {
-    let text: string
-    try {
-      text = readFileSync(`/proc/${ppid}/task/${tid}/children`, 'latin1')
-    } catch {
-      continue // the thread ended meanwhile: its children went to another thread of the group
-    }
+    const text = readProcFile(`/proc/${ppid}/task/${tid}/children`, 'latin1')
+    if (text === null) continue // the thread ended meanwhile: its children went to another thread of the group
     for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
   }
   return [...out]
@@ -216,12 +213,8 @@ export function readExe(pid: number): string | null {
 }
 
 export function readEnviron(pid: number): Record<string, string> | null {
-  let raw: string
-  try {
-    raw = readFileSync(`/proc/${pid}/environ`, 'utf8')
-  } catch {
-    return null
-  }
+  const raw = readProcFile(`/proc/${pid}/environ`)
+  if (raw === null) return null
   const env: Record<string, string> = {}
   for (const entry of raw.split('\0')) {
     const eq = entry.indexOf('=')
@@ -243,12 +236,8 @@ export interface SignalMasks {
 
 /** The caught and ignored signal masks from /proc/PID/status, or null when the process is gone. */
 export function readSignalMasks(pid: number): SignalMasks | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8')
-  } catch {
-    return null
-  }
+  const text = readProcFile(`/proc/${pid}/status`)
+  if (text === null) return null
   const caught = /^SigCgt:\s*([0-9a-f]+)$/im.exec(text)
   const ignored = /^SigIgn:\s*([0-9a-f]+)$/im.exec(text)
   if (!caught || !ignored) return null
@@ -266,12 +255,8 @@ export function readFdTarget(pid: number, fd: number): string | null {
 
 /** The effective uid and gid of a process (/proc/PID/status), or null when it is gone. */
 export function readOwner(pid: number): { uid: number; gid: number } | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8')
-  } catch {
-    return null
-  }
+  const text = readProcFile(`/proc/${pid}/status`)
+  if (text === null) return null
   // Uid: real effective saved fs
   const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(text)
   const gid = /^Gid:\s+\d+\s+(\d+)/m.exec(text)
@@ -281,12 +266,8 @@ export function readOwner(pid: number): { uid: number; gid: number } | null {
 
 /** The files a process has mapped (/proc/PID/maps): its executable, shared libraries, extension modules. */
 export function mappedFiles(pid: number): string[] {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/maps`, 'utf8')
-  } catch {
-    return []
-  }
+  const text = readProcFile(`/proc/${pid}/maps`)
+  if (text === null) return []
   const out = new Set<string>()
   for (const line of text.split('\n')) {
     const m = /^\S+\s+\S+\s+\S+\s+\S+\s+\d+\s+(\/.*)$/.exec(line)
