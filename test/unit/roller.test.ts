@@ -3,190 +3,11 @@
 // this checks the policy (batching, first failure stops the walk, in-flight steps finish).
 import t from 'tap'
 import type { Arrival } from '../../src/readiness/listener.js'
-import type { ServerAdapter, Target } from '../../src/servers/types.js'
-import type { RollEvent } from '../../src/roll/events.js'
-import type { ProcInfo } from '../../src/proc/procfs.js'
-
-interface SimOptions {
-  workers: number
-  /** does the n-th replacement (1-based) report ready? */
-  ready?: (n: number) => boolean
-  /** replacements that never report */
-  silent?: (n: number) => boolean
-  exitMs?: number
-  bootMs?: number
-  /** the n-th replacement's own boot time, instead of bootMs */
-  bootMsOf?: (n: number) => number
-  /** surge: the master's TTOU stops its oldest worker, unless this says the drain hangs */
-  ttouDrainHangs?: boolean
-  /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
-  forge?: boolean
-  /** `afterMs` after the first signal, the last original worker exits on its own (max-requests) and the master respawns it */
-  recycle?: { afterMs: number; bootMs: number }
-  /** the n-th replacement dies this long after its READY (and the master respawns it), or lives on (null) */
-  diesAfterReadyMs?: (n: number) => number | null
-  /** what the server's log says about a dead worker */
-  evidence?: { kind: 'crashed' | 'recycled'; detail: string }
-  /** `afterMs` after the first READY, the master reloads: N new workers, and `overlapMs` later every other worker stops; `logged`: its log says so */
-  reload?: { afterMs: number; overlapMs: number; logged: boolean }
-}
-
-function simulation(o: SimOptions) {
-  const live = new Map<number, number>() // pid -> start tick
-  let tick = 1
-  let nextPid = 100
-  let spawned = 0
-  const inbox: Arrival[] = []
-  let inFlight = 0
-  let maxInFlight = 0
-  const signalled: number[] = []
-  const spawn = (bootMs = o.bootMs ?? 15, counted = true) => {
-    const pid = nextPid++
-    live.set(pid, tick++)
-    const n = counted ? ++spawned : 0
-    if (counted && o.bootMsOf) bootMs = o.bootMsOf(n)
-    if (o.forge) inbox.push({ at: Date.now(), from: 'forger', value: { kind: 'full', ready: true, pid, ppid: 4242, group: 'g', status: '200 OK', statusCode: 200, release: 'r2', root: null, bootMs: 1, preload: false, app: null, mac: null } })
-    if (o.silent?.(n)) return
-    setTimeout(() => {
-      if (!live.has(pid)) return
-      inbox.push({ at: Date.now(), from: 'sim', value: { kind: 'full', ready: o.ready ? o.ready(n) : true, pid, ppid: 1, group: 'g', status: (o.ready ? o.ready(n) : true) ? '200 OK' : '500 Internal Server Error', statusCode: (o.ready ? o.ready(n) : true) ? 200 : 500, release: 'r2', root: null, bootMs: 5, preload: false, app: null, mac: null } })
-      if (counted) inFlight--
-      if (o.reload && n === 1) setTimeout(reloadAll, o.reload.afterMs)
-      const dies = counted ? o.diesAfterReadyMs?.(n) : null
-      if (dies !== null && dies !== undefined) {
-        setTimeout(() => {
-          live.delete(pid)
-          spawn(bootMs, false)
-        }, dies)
-      }
-    }, bootMs)
-    return pid
-  }
-  let respawned: number | null = null
-  let reloaded = false
-  const reloadAll = () => {
-    reloaded = true
-    const before = [...live.keys()]
-    for (let i = 0; i < o.workers; i++) spawn(1000, false)
-    setTimeout(() => before.forEach((p) => live.delete(p)), o.reload?.overlapMs ?? 0)
-  }
-  for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
-  const original = [...live.keys()]
-  const procfs = {
-    isAlive: (pid: number) => pid === 1 || live.has(pid),
-    isSameProcess: (pid: number, ticks: number) => pid === 1 || live.get(pid) === ticks,
-    readStat: (pid: number) => (live.has(pid) ? { pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) } : null),
-    signal: (pid: number) => {
-      if (!live.has(pid)) return 'gone'
-      if (o.recycle && signalled.length === 0) {
-        const { afterMs, bootMs } = o.recycle
-        setTimeout(() => {
-          live.delete(original[original.length - 1] as number)
-          respawned = spawn(bootMs, false)
-        }, afterMs)
-      }
-      signalled.push(pid)
-      inFlight++
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      setTimeout(() => {
-        live.delete(pid)
-        spawn()
-      }, o.exitMs ?? 5)
-      return 'sent'
-    },
-    sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)),
-  }
-  const info = (pid: number): ProcInfo => ({ pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) ?? 0, argv: [], cmdline: 'worker', startedAt: live.get(pid) ?? 0 })
-  const adapter: ServerAdapter = {
-    kind: 'gunicorn',
-    label: 'Sim',
-    stopSignal: 'SIGTERM',
-    canSurge: true,
-    surgeUp: () => {
-      inFlight++
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      spawn()
-    },
-    surgeDown: () => {
-      if (o.ttouDrainHangs) return
-      const oldest = [...live.entries()].sort((a, b) => a[1] - b[1])[0]
-      if (oldest) setTimeout(() => live.delete(oldest[0]), o.exitMs ?? 5)
-    },
-    resolve: () => null,
-    workers: () => [...live.keys()].map(info),
-    exitEvidence: () => o.evidence ?? null,
-    logMark: () => ({ path: 'sim.log', offset: 0 }),
-    reloadSince: () => (reloaded && o.reload?.logged ? '[INFO] Handling signal: hup' : null),
-    masterGoneHint: () => 'master gone',
-    noReadyHint: () => 'no datagram',
-    wrongReleaseHint: () => 'old code',
-  }
-  const listener = {
-    claim: (pick: (a: Arrival) => boolean) => {
-      const i = inbox.findIndex(pick)
-      return i < 0 ? null : (inbox.splice(i, 1)[0] ?? null)
-    },
-    drop: (pick: (a: Arrival) => boolean) => {
-      const out = inbox.filter(pick)
-      inbox.splice(0, inbox.length, ...inbox.filter((a) => !out.includes(a)))
-      return out
-    },
-    wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-    rejectedSince: () => [],
-  }
-  const target: Target = { server: 'gunicorn', group: 'g', masterPid: 1, masterStartTicks: 0, description: 'Sim master 1 [g]', via: 'group', meta: {} }
-  const inject = (a: Arrival) => inbox.push(a)
-  // the boot-relative clock: process start ticks and signal ticks count on the same scale
-  const clock = { bootTick: () => tick }
-  return { procfs, clock, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info, respawned: () => respawned }
-}
-
-async function run(
-  t: Tap.Test,
-  sim: ReturnType<typeof simulation>,
-  opts: {
-    batch: number
-    readyTimeoutMs?: number
-    strategy?: 'replace' | 'surge'
-    surplusToRetire?: number
-    drainTimeoutMs?: number
-    selected?: number
-    minReadyMs?: number
-    waitMinReady?: boolean
-  },
-) {
-  const { roll } = await t.mockImport<typeof import('../../src/roll/roller.js')>('../../src/roll/roller.js', {
-    '../../src/proc/procfs.js': sim.procfs,
-    '../../src/proc/boot-clock.js': { ...(await import('../../src/proc/boot-clock.js')), ...sim.clock },
-  })
-  const events: RollEvent[] = []
-  const workers = sim.original.map(sim.info)
-  const outcome = await roll({
-    adapter: sim.adapter,
-    target: sim.target,
-    listener: sim.listener as never,
-    workers,
-    selected: workers.slice(0, opts.selected ?? workers.length),
-    emit: (e) => events.push(e),
-    options: {
-      strategy: opts.strategy ?? 'replace',
-      batch: opts.batch,
-      readyTimeoutMs: opts.readyTimeoutMs ?? 2_000,
-      drainTimeoutMs: opts.drainTimeoutMs ?? 2_000,
-      masterReactTimeoutMs: 1_000,
-      pollIntervalMs: 2,
-      acceptBareOk: false,
-      surplusToRetire: opts.surplusToRetire ?? 0,
-      minReadyMs: opts.minReadyMs ?? 0,
-      waitMinReady: opts.waitMinReady ?? false,
-    },
-  })
-  return { outcome, events }
-}
+import { runRoll, simulation } from '../helpers/roller-sim.js'
 
 t.test('batch 1: one worker at a time, every one replaced', async (t) => {
   const sim = simulation({ workers: 4 })
-  const { outcome, events } = await run(t, sim, { batch: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1 })
   t.equal(outcome.ok, true)
   t.equal(sim.stats().maxInFlight, 1)
   t.same(sim.signalled, sim.original, 'oldest first')
@@ -196,7 +17,7 @@ t.test('batch 1: one worker at a time, every one replaced', async (t) => {
 
 t.test('batch 3: never more than 3 in flight', async (t) => {
   const sim = simulation({ workers: 7, bootMs: 30 })
-  const { outcome } = await run(t, sim, { batch: 3 })
+  const { outcome } = await runRoll(t, sim, { batch: 3 })
   t.equal(outcome.ok, true)
   t.equal(sim.stats().maxInFlight, 3)
   t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 7)
@@ -204,7 +25,7 @@ t.test('batch 3: never more than 3 in flight', async (t) => {
 
 t.test('the first failure stops the walk: no further worker is signalled', async (t) => {
   const sim = simulation({ workers: 5, ready: (n) => n !== 2 })
-  const { outcome, events } = await run(t, sim, { batch: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1 })
   t.equal(outcome.ok, false)
   t.equal(outcome.aborted?.reason, 'not-ready')
   t.same(sim.signalled, sim.original.slice(0, 2), 'the third worker was never signalled')
@@ -216,7 +37,7 @@ t.test('with a batch, a failure starts no new step but sees the in-flight ones t
   // replacement 1 fails fast; replacement 2 is in flight at that moment and succeeds well after
   // (a gap no loaded machine closes: with equal boots the two datagrams could be handled in either order)
   const sim = simulation({ workers: 6, ready: (n) => n !== 1, bootMsOf: (n) => (n === 1 ? 30 : 600) })
-  const { outcome } = await run(t, sim, { batch: 2 })
+  const { outcome } = await runRoll(t, sim, { batch: 2 })
   t.equal(outcome.ok, false)
   t.equal(sim.signalled.length, 2, 'only the two steps in flight were ever started')
   t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 1, 'the in-flight step finished')
@@ -226,7 +47,7 @@ t.test('with a batch, a failure starts no new step but sees the in-flight ones t
 
 t.test('a replacement that never reports times out, naming the hint', async (t) => {
   const sim = simulation({ workers: 2, silent: () => true })
-  const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
+  const { outcome } = await runRoll(t, sim, { batch: 1, readyTimeoutMs: 150 })
   t.equal(outcome.aborted?.reason, 'ready-timeout')
   t.match(outcome.aborted?.message, /no READY within 150 ms.*no datagram/)
   t.same(sim.signalled, [sim.original[0]])
@@ -242,7 +63,7 @@ t.test('datagrams from old workers or strangers are ignored and logged, not acce
   // already waiting when the run starts: an old worker's datagram (e.g. from its own boot) and a stranger's
   sim.inject(datagram(sim.original[1] as number))
   sim.inject(datagram(99999))
-  const { outcome, events } = await run(t, sim, { batch: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1 })
   t.equal(outcome.ok, true)
   const ignored = events.filter((e) => e.event === 'datagram-ignored')
   t.same(
@@ -256,7 +77,7 @@ t.test('datagrams from old workers or strangers are ignored and logged, not acce
 
 t.test('surge: every worker taken over, the master back at N, no surplus', async (t) => {
   const sim = simulation({ workers: 3 })
-  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge' })
+  const { outcome } = await runRoll(t, sim, { batch: 1, strategy: 'surge' })
   t.equal(outcome.ok, true)
   t.equal(outcome.surplus, 0)
   t.equal(sim.live.size, 3)
@@ -265,7 +86,7 @@ t.test('surge: every worker taken over, the master back at N, no surplus', async
 
 t.test('surge: a failed step leaves one worker above the count', async (t) => {
   const sim = simulation({ workers: 3, ready: (n) => n !== 2 })
-  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge' })
+  const { outcome } = await runRoll(t, sim, { batch: 1, strategy: 'surge' })
   t.equal(outcome.aborted?.reason, 'not-ready')
   t.equal(outcome.surplus, 1)
   t.equal(sim.live.size, 4, 'N old-and-new plus the broken extra one')
@@ -273,14 +94,14 @@ t.test('surge: a failed step leaves one worker above the count', async (t) => {
 
 t.test('surge: a TTOU whose old worker drains too long still lowered the count: no surplus', async (t) => {
   const sim = simulation({ workers: 2, ttouDrainHangs: true })
-  const { outcome } = await run(t, sim, { batch: 1, strategy: 'surge', drainTimeoutMs: 100 })
+  const { outcome } = await runRoll(t, sim, { batch: 1, strategy: 'surge', drainTimeoutMs: 100 })
   t.equal(outcome.aborted?.reason, 'drain-timeout')
   t.equal(outcome.surplus, 0, 'the master got its TTOU; nothing to hand back later')
 })
 
 t.test('a good run hands back the surplus an earlier failed surge left', async (t) => {
   const sim = simulation({ workers: 3 })
-  const { outcome, events } = await run(t, sim, { batch: 1, strategy: 'surge', surplusToRetire: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, strategy: 'surge', surplusToRetire: 1 })
   t.equal(outcome.ok, true)
   t.equal(outcome.surplus, -1, 'one earlier surplus worker handed back')
   t.equal(sim.live.size, 2, 'one TTOU more than the steps')
@@ -289,7 +110,7 @@ t.test('a good run hands back the surplus an earlier failed surge left', async (
 
 t.test('a forged READY (the booting replacement\'s pid, a wrong PPID) is ignored and does not use up the pid', async (t) => {
   const sim = simulation({ workers: 2, forge: true, bootMs: 30 })
-  const { outcome, events } = await run(t, sim, { batch: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1 })
   t.equal(outcome.ok, true, 'each step completed on the real datagram')
   const forged = events.filter((e) => e.event === 'datagram-ignored' && /PPID=4242 is not the master 1/.test(e.detail))
   t.equal(forged.length, 2, 'both forgeries were logged as ignored, with why')
@@ -298,7 +119,7 @@ t.test('a forged READY (the booting replacement\'s pid, a wrong PPID) is ignored
 
 t.test('a step that times out lists the datagrams it ignored, not a guess about the environment', async (t) => {
   const sim = simulation({ workers: 2, forge: true, silent: () => true })
-  const { outcome } = await run(t, sim, { batch: 1, readyTimeoutMs: 150 })
+  const { outcome } = await runRoll(t, sim, { batch: 1, readyTimeoutMs: 150 })
   t.equal(outcome.aborted?.reason, 'ready-timeout')
   t.match(outcome.aborted?.message, /^no READY within 150 ms \(--ready-timeout\); ignored during this step: pid \d+ PPID=4242 is not the master 1$/)
 })
@@ -306,7 +127,7 @@ t.test('a step that times out lists the datagrams it ignored, not a guess about 
 t.test('a respawn the master made on its own (max-requests) is no step\'s replacement, even if it reports first', async (t) => {
   // worker 102 (not selected) recycles while step 1 boots; its respawn reports while step 2 awaits its own
   const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
-  const { outcome, events } = await run(t, sim, { batch: 1, selected: 2 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, selected: 2 })
   t.equal(outcome.ok, true)
   const r = sim.respawned()
   t.ok(r !== null && outcome.steps.every((s) => s.newPid !== r), 'no step took the respawn')
@@ -317,7 +138,7 @@ t.test('a respawn the master made on its own (max-requests) is no step\'s replac
 
 t.test('an old worker that exited on its own before its turn: its respawn is that step\'s replacement, nothing is signalled', async (t) => {
   const sim = simulation({ workers: 3, bootMs: 40, recycle: { afterMs: 20, bootMs: 30 } })
-  const { outcome, events } = await run(t, sim, { batch: 1 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1 })
   t.equal(outcome.ok, true)
   t.same(sim.signalled, sim.original.slice(0, 2), 'the recycled worker was never signalled')
   t.ok(events.some((e) => e.event === 'adopted' && e.oldPid === 102))
@@ -328,7 +149,7 @@ t.test('an old worker that exited on its own before its turn: its respawn is tha
 
 t.test('a replacement that dies after READY stops the run at once: no further worker signalled, exit reason died-after-ready', async (t) => {
   const sim = simulation({ workers: 4, bootMs: 40, diesAfterReadyMs: () => 15 })
-  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 100 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, minReadyMs: 100 })
   t.equal(outcome.aborted?.reason, 'died-after-ready')
   const first = outcome.steps[0]!
   t.match(outcome.aborted?.message, new RegExp(`^new worker ${first.newPid} of Sim master 1 \\[g\\] sent READY and died \\d+ ms later: the new release does not stay up`))
@@ -343,7 +164,7 @@ t.test('a replacement that dies after READY stops the run at once: no further wo
 
 t.test('--wait-min-ready: the next step waits for the window, so the death is seen before a second worker is touched', async (t) => {
   const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 15 })
-  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 80, waitMinReady: true })
+  const { outcome } = await runRoll(t, sim, { batch: 1, minReadyMs: 80, waitMinReady: true })
   t.equal(outcome.aborted?.reason, 'died-after-ready')
   t.same(sim.signalled, sim.original.slice(0, 1))
 })
@@ -351,25 +172,25 @@ t.test('--wait-min-ready: the next step waits for the window, so the death is se
 t.test('--wait-min-ready on a healthy release: every step waits out its window, all replaced', async (t) => {
   const sim = simulation({ workers: 3, bootMs: 10 })
   const t0 = Date.now()
-  const { outcome } = await run(t, sim, { batch: 1, minReadyMs: 60, waitMinReady: true })
+  const { outcome } = await runRoll(t, sim, { batch: 1, minReadyMs: 60, waitMinReady: true })
   t.equal(outcome.ok, true)
   t.ok(Date.now() - t0 >= 180, 'three windows, one after another')
 })
 
 t.test('the last replacement is watched for --min-ready before the run ends', async (t) => {
   const dies = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30, evidence: { kind: 'crashed', detail: 'terminated by signal 9' } })
-  const r1 = await run(t, dies, { batch: 1, minReadyMs: 150 })
+  const r1 = await runRoll(t, dies, { batch: 1, minReadyMs: 150 })
   t.equal(r1.outcome.aborted?.reason, 'died-after-ready')
   t.match(r1.outcome.aborted?.message, /died \d+ ms later \(Sim's log: terminated by signal 9\)/, 'how it died, from the server log')
   t.ok(r1.events.some((e) => e.event === 'settling'))
   const noWindow = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 30 })
-  const r2 = await run(t, noWindow, { batch: 1, minReadyMs: 0 })
+  const r2 = await runRoll(t, noWindow, { batch: 1, minReadyMs: 0 })
   t.equal(r2.outcome.ok, true, 'with --min-ready 0 the run ends at the last READY: the window is what catches the last one')
 })
 
 t.test('a replacement the server recycled on purpose (its log says max-requests) is no failure', async (t) => {
   const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 30, evidence: { kind: 'recycled', detail: 'restarted after max_requests' } })
-  const { outcome, events } = await run(t, sim, { batch: 1, minReadyMs: 60 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, minReadyMs: 60 })
   t.equal(outcome.ok, true, outcome.aborted?.message ?? '')
   t.equal(outcome.steps.filter((s) => s.state === 'ready').length, 3)
   t.ok(events.some((e) => e.event === 'worker-gone' && /max_requests/.test(e.detail)))
@@ -378,13 +199,13 @@ t.test('a replacement the server recycled on purpose (its log says max-requests)
 
 t.test('a reload under our feet (the master starts a new set of workers): stopped, master-reloaded, never a clean roll', async (t) => {
   const byCount = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 40, logged: false } })
-  const a = await run(t, byCount, { batch: 1 })
+  const a = await runRoll(t, byCount, { batch: 1 })
   t.equal(a.outcome.aborted?.reason, 'master-reloaded')
   t.match(a.outcome.aborted?.message, /^Sim master 1 \[g\] replaced its workers on its own during the run \(it runs \d+ workers, more than the 3 it keeps: it started a new set of workers on its own\)\. Stopped after \d of 3 steps; no further worker was touched$/)
   t.ok(byCount.signalled.length <= 2, 'no worker signalled after it was seen')
 
   const byLog = simulation({ workers: 3, bootMs: 30, reload: { afterMs: 5, overlapMs: 0, logged: true } })
-  const b = await run(t, byLog, { batch: 1, minReadyMs: 100 })
+  const b = await runRoll(t, byLog, { batch: 1, minReadyMs: 100 })
   t.equal(b.outcome.aborted?.reason, 'master-reloaded', 'seen in the log before the stopped replacement counts as a death')
   t.match(b.outcome.aborted?.message, /\(Sim's log: "\[INFO\] Handling signal: hup"\)/)
 })
