@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs'
 import { errnoCode } from '../errors.js'
+import { readProcText } from './proc-read.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
 export const CLK_TCK = 100
@@ -32,12 +33,8 @@ export interface ProcInfo extends ProcStat {
 }
 
 export function readStat(pid: number): ProcStat | null {
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return null
-  }
+  const text = readProcText(`/proc/${pid}/stat`)
+  if (text === null) return null
   // comm is in parentheses and may itself contain spaces and parentheses: split on the last ')'.
   const open = text.indexOf('(')
   const close = text.lastIndexOf(')')
@@ -127,12 +124,8 @@ export function childPids(ppid: number): number[] | null {
   }
   const out = new Set<number>()
   for (const tid of tasks) {
-    let text: string
-    try {
-      text = readFileSync(`/proc/${ppid}/task/${tid}/children`, 'latin1')
-    } catch {
-      continue // the thread ended meanwhile: its children went to another thread of the group
-    }
+    // null: the thread ended meanwhile, and its children went to another thread of the group
+    const text = readProcText(`/proc/${ppid}/task/${tid}/children`) ?? ''
     for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
   }
   return [...out]
