@@ -8,7 +8,7 @@ import { readdirSync, readlinkSync } from 'node:fs'
 import { endianness } from 'node:os'
 import { errnoCode } from '../errors.js'
 import { parseInetTable, parseUnixTable, socketInode, type ListenSocket } from './net-tables.js'
-import { readProcFile } from './procfs.js'
+import { readProcText } from './proc-read.js'
 
 export type ListenReport = { addresses: string[] } | { addresses: null; why: string }
 
@@ -40,7 +40,7 @@ function socketInodes(pid: number): Set<number> | ListenReport {
 
 /** A table of `pid`'s network namespace (falling back to the host's), or '' when there is none (no IPv6). */
 function netTable(pid: number, name: string): string {
-  return readProcFile(`/proc/${pid}/net/${name}`) ?? readProcFile(`/proc/net/${name}`) ?? ''
+  return readProcText(`/proc/${pid}/net/${name}`) ?? readProcText(`/proc/net/${name}`) ?? ''
 }
 
 /** Every listening socket of `pid`'s network namespace. */

@@ -6,11 +6,11 @@
  * read the process's memory maps (its user, or root); without it the total falls back to RSS and
  * says so.
  */
-import { readProcFile } from './procfs.js'
+import { readProcText } from './proc-read.js'
 
 /** Proportional set size of `pid`, in bytes, or null when smaps_rollup cannot be read. */
 export function readPss(pid: number): number | null {
-  const text = readProcFile(`/proc/${pid}/smaps_rollup`)
+  const text = readProcText(`/proc/${pid}/smaps_rollup`)
   if (text === null) return null
   const m = /^Pss:\s+(\d+) kB$/m.exec(text)
   return m ? Number(m[1]) * 1024 : null

@@ -8,18 +8,10 @@
  */
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs'
 import { errnoCode } from '../errors.js'
+import { readProcText } from './proc-read.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
 export const CLK_TCK = 100
-
-/** The text of a /proc file (`/proc/PID/stat`...), or null when it cannot be read (the process is gone, no right). */
-export function readProcFile(path: string, encoding: BufferEncoding = 'utf8'): string | null {
-  try {
-    return readFileSync(path, encoding)
-  } catch {
-    return null
-  }
-}
 
 export interface ProcStat {
   pid: number
@@ -41,7 +33,7 @@ export interface ProcInfo extends ProcStat {
 }
 
 export function readStat(pid: number): ProcStat | null {
-  const text = readProcFile(`/proc/${pid}/stat`)
+  const text = readProcText(`/proc/${pid}/stat`)
   if (text === null) return null
   // comm is in parentheses and may itself contain spaces and parentheses: split on the last ')'.
   const open = text.indexOf('(')
@@ -58,7 +50,7 @@ export function readStat(pid: number): ProcStat | null {
 }
 
 export function readArgv(pid: number): string[] | null {
-  const raw = readProcFile(`/proc/${pid}/cmdline`)
+  const raw = readProcText(`/proc/${pid}/cmdline`)
   if (raw === null) return null
   // Process titles (setproctitle, mod_wsgi's display-name) overwrite argv in place and pad with
   // NULs or spaces; drop the empty tail.
@@ -128,7 +120,7 @@ export function childPids(ppid: number): number[] | null {
   }
   const out = new Set<number>()
   for (const tid of tasks) {
-    const text = readProcFile(`/proc/${ppid}/task/${tid}/children`, 'latin1')
+    const text = readProcText(`/proc/${ppid}/task/${tid}/children`)
     if (text === null) continue // the thread ended meanwhile: its children went to another thread of the group
     for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
   }
@@ -213,7 +205,7 @@ export function readExe(pid: number): string | null {
 }
 
 export function readEnviron(pid: number): Record<string, string> | null {
-  const raw = readProcFile(`/proc/${pid}/environ`)
+  const raw = readProcText(`/proc/${pid}/environ`)
   if (raw === null) return null
   const env: Record<string, string> = {}
   for (const entry of raw.split('\0')) {
@@ -236,7 +228,7 @@ export interface SignalMasks {
 
 /** The caught and ignored signal masks from /proc/PID/status, or null when the process is gone. */
 export function readSignalMasks(pid: number): SignalMasks | null {
-  const text = readProcFile(`/proc/${pid}/status`)
+  const text = readProcText(`/proc/${pid}/status`)
   if (text === null) return null
   const caught = /^SigCgt:\s*([0-9a-f]+)$/im.exec(text)
   const ignored = /^SigIgn:\s*([0-9a-f]+)$/im.exec(text)
@@ -255,7 +247,7 @@ export function readFdTarget(pid: number, fd: number): string | null {
 
 /** The effective uid and gid of a process (/proc/PID/status), or null when it is gone. */
 export function readOwner(pid: number): { uid: number; gid: number } | null {
-  const text = readProcFile(`/proc/${pid}/status`)
+  const text = readProcText(`/proc/${pid}/status`)
   if (text === null) return null
   // Uid: real effective saved fs
   const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(text)
@@ -266,7 +258,7 @@ export function readOwner(pid: number): { uid: number; gid: number } | null {
 
 /** The files a process has mapped (/proc/PID/maps): its executable, shared libraries, extension modules. */
 export function mappedFiles(pid: number): string[] {
-  const text = readProcFile(`/proc/${pid}/maps`)
+  const text = readProcText(`/proc/${pid}/maps`)
   if (text === null) return []
   const out = new Set<string>()
   for (const line of text.split('\n')) {

@@ -9,7 +9,7 @@ import type { ProcInfo } from '../proc/procfs.js'
 import { notice } from './attribution.js'
 import { lookAtWorkers } from './look.js'
 import { isWatched } from './records.js'
-import { checkReload } from './reload-watch.js'
+import { checkWorkerCount } from './reload-watch.js'
 import type { RollRun } from './types.js'
 
 export function observe(run: RollRun, verify: boolean, children?: number[] | null): ProcInfo[] {
@@ -21,6 +21,6 @@ export function observe(run: RollRun, verify: boolean, children?: number[] | nul
   for (const { spawn, cause } of noticed.credited) {
     emit({ event: 'credited', pid: spawn.pid, startTicks: spawn.startTicks, step: cause.kind === 'step' ? cause.step : null, respawnOf: cause.kind === 'exit' ? cause.pid : null })
   }
-  checkReload(run, workers.length)
+  checkWorkerCount(run, workers.length)
   return workers
 }

@@ -10,12 +10,24 @@ import { reloadedByCount } from './policy.js'
 import { done } from './records.js'
 import type { RollRun } from './types.js'
 
-/** Throw master-reloaded when the log says so, or (given the live count of one look) the count does. */
-export function checkReload(run: RollRun, live?: number): void {
+/** Throw master-reloaded when the server's log says so (read on from where the last look stopped). */
+export function checkReload(run: RollRun): void {
   const { adapter, target } = run.input
   const line = run.logMark && adapter.reloadSince ? adapter.reloadSince(target, run.logMark) : null
-  const why = line !== null ? `${adapter.label}'s log: "${line}"` : live !== undefined ? reloadedByCount(run.records, live) : null
-  if (why === null) return
+  if (line !== null) reloaded(run, `${adapter.label}'s log: "${line}"`)
+}
+
+/**
+ * Throw master-reloaded when the live count of one look is more than the master keeps. Each look
+ * follows a round's checkReload, so a reload the log tells is told in its words.
+ */
+export function checkWorkerCount(run: RollRun, live: number): void {
+  const why = reloadedByCount(run.records, live)
+  if (why !== null) reloaded(run, why)
+}
+
+function reloaded(run: RollRun, why: string): never {
+  const { target } = run.input
   const { steps } = run.records
   const message =
     `${target.description} replaced its workers on its own during the run (${why}). ` +

@@ -2,7 +2,7 @@
  * A master's log file, found from its open file descriptors, and what it says about one worker's
  * end. Best effort: a log that cannot be found or read is simply not quoted.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { readFdTarget } from '../../proc/procfs.js'
 import type { Target } from '../types.js'
 import { readTail } from './log-tail.js'
@@ -89,6 +89,9 @@ export function readSinceMark(mark: LogMark): string {
 function readFrom(path: string, offset: number): { text: string; size: number } | null {
   let fd: number | undefined
   try {
+    // each round of a roll asks: most of the time the log has not grown, and one stat(2) says so
+    const grown = statSync(path).size
+    if (offset >= grown) return { text: '', size: grown }
     fd = openSync(path, 'r')
     const size = fstatSync(fd).size
     if (offset >= size) return { text: '', size }
