@@ -94,6 +94,11 @@ t.test("the master's end, from its log: only a boot failure is the release's", a
   t.equal(stopLine(term, 30972), '[x] [30972] [INFO] Handling signal: term', 'a master told to stop: its workers exit with it')
   t.equal(stopLine(term, 30974), null, "another process's lines are not the master's")
   t.equal(stopLine('[x] [30972] [INFO] Handling signal: hup\n', 30972), null, 'a reload is not a stop')
+  // a surge step's ttin, or a reload's hup, then SIGKILL: the master was not stopped, it was killed
+  for (const sig of ['ttin', 'ttou', 'hup', 'usr2']) {
+    const killed = `[x] [30972] [INFO] Booting worker with pid: 30974\n[x] [30972] [INFO] Handling signal: ${sig}\n`
+    t.same(masterExitFromLog(killed, 30972), { kind: 'silent' }, `"Handling signal: ${sig}" is not a stop`)
+  }
 })
 
 t.test('a run killed mid-roll: the next run says what it left', async (t) => {

@@ -17,6 +17,15 @@ export type MasterExit =
 
 const BOOT_STATUS: Record<string, number> = { 'Worker failed to boot.': 3, 'App failed to load.': 4 }
 
+/**
+ * `SIGTERM` for a master's "Handling signal: term" line (int, quit: the signals that stop it), else
+ * null: ttin, ttou, hup, usr1, usr2, winch and chld are handled and the master lives on. Pure.
+ */
+function stopSignalOf(line: string): string | null {
+  const sig = /\] Handling signal: (term|int|quit)\b/.exec(line)?.[1]
+  return sig !== undefined ? `SIG${sig.toUpperCase()}` : null
+}
+
 /** What the log's tail says of master `pid`'s end. Pure. */
 export function masterExitFromLog(text: string, pid: number): MasterExit {
   const lines = text.split('\n')
@@ -28,8 +37,8 @@ export function masterExitFromLog(text: string, pid: number): MasterExit {
     if (!mine(line)) continue
     const reason = /\] Reason: (.*)$/.exec(line)?.[1]
     if (reason !== undefined) result = { kind: 'boot-failure', reason, status: BOOT_STATUS[reason] ?? null, error: lastError }
-    const sig = /\] Handling signal: (\w+)/.exec(line)?.[1]
-    if (sig !== undefined && result.kind !== 'boot-failure') result = { kind: 'stopped', signal: `SIG${sig.toUpperCase()}` }
+    const signal = stopSignalOf(line)
+    if (signal !== null && result.kind !== 'boot-failure') result = { kind: 'stopped', signal }
   }
   return result
 }
@@ -71,7 +80,7 @@ export function masterGoneHint(target: Target): string {
 export function stopLine(text: string, pid: number): string | null {
   const lines = text.split('\n').filter((l) => l.includes(`[${pid}] [INFO] Handling signal: `))
   const last = lines[lines.length - 1]
-  return last !== undefined && /Handling signal: (term|int|quit)\b/.test(last) ? last.trim() : null
+  return last !== undefined && stopSignalOf(last) !== null ? last.trim() : null
 }
 
 /** Whether the master was told to stop, from its log (meta.log, else its stderr while it lives). */
