@@ -15,6 +15,7 @@ from .config import (DEFAULT_NOTIFY, DEFAULT_PROBE_TIMEOUT, DEFAULT_STATUS_PATH,
                      group_override, notify_address, parse_notify, probe_timeout, read_secret,
                      status_host, status_path)
 from .datagram import FIELD_ORDER, MAX_DATAGRAM_BYTES, build_datagram, sanitize, send_datagram
+from . import loaded_record
 from .identity import (app_directory, caller_file, is_installed_library, module_file,
                        process_age_ms, read_release)
 from .probe import USER_AGENT, build_environ, probe
@@ -74,7 +75,19 @@ def fields_for(ok, status, app=None, group=None, ppid=None, app_file=None, extra
 
 
 def send_fields(fields):
-    """Send ``fields`` as the datagram and log one line; returns them, or None if the send failed."""
+    """Send ``fields`` as the datagram and log one line; returns them, or None if the send failed.
+
+    A worker whose probe passed then records what it loaded (``loaded_record``), after the
+    datagram so that its readiness is not delayed.
+    """
+    try:
+        return _send(fields)
+    finally:
+        if fields.get("READY") == "1":
+            loaded_record.record()
+
+
+def _send(fields):
     summary = "pid %s READY=%s %s" % (fields["PID"], fields["READY"], sanitize(fields.get("STATUS", "")))
     address = notify_address()
     if address is None:

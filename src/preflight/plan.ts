@@ -35,6 +35,8 @@ export interface PreflightOptions {
   /** --preflight-python */
   python?: string | undefined
   timeoutMs: number
+  /** --preflight-always: run it even when the running workers vouch for the code on disk */
+  always?: boolean | undefined
   /** the app spec the group's workers reported in an earlier run (the hook's APP field) */
   learned?: { spec: string; from: string } | undefined
 }

@@ -13,7 +13,7 @@ import type { PreflightPlan } from './plan.js'
 import type { PreflightResult } from './run.js'
 
 export interface PreflightReport {
-  /** the preflight ran (always true: a preflight that cannot be planned refuses the run, exit 2) */
+  /** the preflight ran; false when it was not needed (`skipped` says why). One that cannot be planned refuses the run, exit 2 */
   ran: boolean
   /** true: 2xx; false: failed or could not run */
   ok: boolean | null
@@ -31,6 +31,11 @@ export interface PreflightReport {
 export interface PreflightVerdict {
   report: PreflightReport
   failure: { kind: 'release' | 'could-not-run'; message: string } | null
+}
+
+/** The report of a preflight that was not needed: `why` says so. */
+export function skippedReport(why: string): PreflightReport {
+  return { ran: false, ok: null, status: null, release: null, root: null, durationMs: 0, spec: null, chdir: null, python: null, exitCode: null, skipped: why }
 }
 
 export function preflightVerdict(plan: Extract<PreflightPlan, { kind: 'run' }>, r: PreflightResult): PreflightVerdict {

@@ -7,10 +7,10 @@
  * their own). Opening it needs the same access as /proc/PID/environ. MFD_CLOEXEC means whoever
  * holds it is a fork of the writer with no exec between: the same program.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { memfdsOf } from './memfd.js'
 import { childrenOf } from './procfs.js'
 
-export const RECORD_LINK = '/memfd:rolling-restart-record (deleted)'
+const RECORD_NAME = 'rolling-restart-record'
 const MAX_BYTES = 1024 * 1024
 
 export interface MasterRecord {
@@ -40,21 +40,9 @@ export interface MasterRecord {
 
 /** The record held by `pid`, or null (none, unreadable, not ours). */
 export function readRecordOf(pid: number): MasterRecord | null {
-  let fds: string[]
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`)
-  } catch {
-    return null
-  }
-  for (const fd of fds) {
-    const path = `/proc/${pid}/fd/${fd}`
-    try {
-      if (readlinkSync(path) !== RECORD_LINK) continue
-      const record = parseRecord(readFileSync(path).subarray(0, MAX_BYTES).toString('utf8'), path)
-      if (record) return record
-    } catch {
-      // closed meanwhile, or not ours to read
-    }
+  for (const { text, from } of memfdsOf(pid, RECORD_NAME, MAX_BYTES)) {
+    const record = parseRecord(text, from)
+    if (record) return record
   }
   return null
 }

@@ -29,7 +29,11 @@ export interface DryRunReport {
   skipped: Chosen['skipped']
   /** nothing is ever replaced by a dry run */
   replaced: []
-  preflight: { would: 'run'; spec: string; chdir: string; python: string } | { would: 'skip'; why: string; fix: string } | { would: 'off' }
+  preflight:
+    | { would: 'run'; spec: string; chdir: string; python: string }
+    | { would: 'skip'; why: string; fix: string }
+    | { would: 'not-needed'; why: string }
+    | { would: 'off' }
   /** why the real run would be refused before touching anything, or null */
   refused: string | null
   message: string
@@ -59,7 +63,7 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
     selected: selected.map((w) => w.pid),
     skipped,
     replaced: [],
-    preflight: preflightPlan(locked),
+    preflight: preflightPlan(locked, workers.length ? (steps.preflightNotNeeded?.(quiet) ?? null) : null),
     refused: prior?.errorResistance && !start.flags.force ? `the group is in error-resistance mode since ${prior.errorResistance.at}: ${prior.errorResistance.message}` : null,
     message: '',
   }
@@ -69,9 +73,10 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
   return EXIT.OK
 }
 
-function preflightPlan(run: LockedRun): DryRunReport['preflight'] {
+function preflightPlan(run: LockedRun, notNeeded: string | null): DryRunReport['preflight'] {
   const opts = run.plan.preflight
   if (opts === null) return { would: 'off' }
+  if (notNeeded !== null) return { would: 'not-needed', why: notNeeded }
   const p = planPreflight(run.resolved.adapter, run.resolved.target, { ...opts, learned: learnedAppOf(run.prior) })
   if (p.kind === 'skip') return { would: 'skip', why: p.why, fix: p.fix }
   return { would: 'run', spec: p.invocation.spec, chdir: p.invocation.chdir, python: p.invocation.python }
@@ -86,7 +91,9 @@ function describe(r: DryRunReport, selected: readonly ProcInfo[], description: s
       ? `preflight: would load ${r.preflight.spec} in ${r.preflight.chdir} with ${r.preflight.python}`
       : r.preflight.would === 'skip'
         ? `preflight: could not run: ${r.preflight.why}; a real run would be refused (exit 2): pass ${r.preflight.fix} or --no-preflight`
-        : 'preflight: off (--no-preflight)',
+        : r.preflight.would === 'not-needed'
+          ? `preflight: ${r.preflight.why.replace(/^preflight /, '')}`
+          : 'preflight: off (--no-preflight)',
   )
   if (selected.length === 0) lines.push('would signal no worker: none matches the selection')
   selected.forEach((w, i) => lines.push(`  ${i + 1}. worker ${w.pid}, up ${formatMs(now - w.startedAt)}`))

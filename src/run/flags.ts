@@ -36,6 +36,7 @@ export interface RestartFlags extends RawTargetFlags {
   preflightApp?: string
   preflightTimeout?: string
   preflightPython?: string
+  preflightAlways?: boolean
 }
 
 /** How each worker is replaced: shared by restart, deploy and rollback. */
@@ -69,6 +70,7 @@ export function addPreflightOptions(cmd: Command): Command {
     .option('--preflight-app <spec>', "what the preflight loads (module:callable, or a .wsgi path) when the server's command line does not say")
     .option('--preflight-timeout <duration>', 'how long the preflight may take to import the app and probe its status page', `${DEFAULTS.preflightTimeoutMs / 1000}s`)
     .option('--preflight-python <path>', "the interpreter for the preflight, when it is not the master's own")
+    .option('--preflight-always', 'run the preflight even when every running worker passed its probe with exactly the files on disk now (without it, such a recycle skips it)')
     .option('--server-config <file>', "the server's config file (the file given to gunicorn -c), read for the app spec, chdir and preload_app when the master's command line is hidden by its process title")
 }
 
@@ -130,6 +132,7 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
         : {
             app: f.preflightApp,
             python: f.preflightPython,
+            always: f.preflightAlways ?? false,
             timeoutMs: f.preflightTimeout !== undefined ? parseDuration('--preflight-timeout', f.preflightTimeout) : DEFAULTS.preflightTimeoutMs,
           },
   }

@@ -5,7 +5,7 @@
 import { formatMs } from '../config.js'
 import { EXIT, UsageError, type ExitCode } from '../errors.js'
 import type { ProcInfo } from '../proc/procfs.js'
-import type { PreflightReport } from '../preflight/verdict.js'
+import { skippedReport, type PreflightReport } from '../preflight/verdict.js'
 import { isOldestPrefix } from '../roll/plan.js'
 import type { RollOutcome } from '../roll/roller.js'
 import { bootingWorkers, select } from '../roll/select.js'
@@ -21,6 +21,7 @@ import { releaseCheck } from './release-check.js'
 import { baseReport, fillFromOutcome, inErrorResistance, publish, reportErrorResistance } from './report.js'
 import { failingNote, haltNote } from './failing-workers.js'
 import { rollTracked } from './roll-tracked.js'
+import { preflightNotNeeded } from './unchanged-release.js'
 
 export const restartSteps: GroupRunSteps<Hazard[]> = {
   prepare: (run) => {
@@ -30,6 +31,7 @@ export const restartSteps: GroupRunSteps<Hazard[]> = {
   },
   choose: chooseWorkers,
   body: restartBody,
+  preflightNotNeeded,
 }
 
 /** Log what the adapter sees as unsafe (doctor explains it in full); a run is not stopped by it. */
@@ -71,14 +73,17 @@ async function chooseWorkers(run: LockedRun & { workers: ProcInfo[] }): Promise<
 }
 
 async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> {
-  const noPreflight = recycleSkipsPreflight(run.plan, hazards, run.prior, run.resolved.target)
-  if (noPreflight !== null) run.out.logger.info({ event: 'preflight-off', why: noPreflight }, noPreflight)
-  const verdict = noPreflight === null ? await preflightStep(run) : null
+  const recycled = recycleSkipsPreflight(run.plan, hazards, run.prior, run.resolved.target)
+  if (recycled !== null) run.out.logger.info({ event: 'preflight-off', why: recycled }, recycled)
+  const notNeeded = recycled ?? preflightNotNeeded(run)
+  if (notNeeded !== null) run.out.progress(notNeeded)
+  const verdict = notNeeded === null ? await preflightStep(run) : null
+  const preflight = notNeeded !== null ? skippedReport(notNeeded) : (verdict?.report ?? null)
   const failure = preflightFailed(verdict)
   if (failure !== null) {
     // the release is at fault: error-resistance mode (reason `preflight`), exit 4, nothing touched
     const report = baseReport(run, [])
-    report.preflight = verdict?.report ?? null
+    report.preflight = preflight
     const what = { reason: 'preflight', message: failure, untouched: run.workers.map((w) => w.pid) }
     recordErrorResistance(run.dir, run.resolved, what)
     return reportErrorResistance(run, report, what, `preflight failed, no worker was touched: ${failure}`)
@@ -91,7 +96,7 @@ async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> 
       surplus: run.prior?.surplus ?? 0,
     }),
   )
-  return finish(run, outcome, verdict?.report ?? null, haproxy)
+  return finish(run, outcome, preflight, haproxy)
 }
 
 function finish(run: GroupRun, outcome: RollOutcome, preflight: PreflightReport | null, haproxy: HaproxyReport | null): ExitCode {

@@ -27,7 +27,7 @@ t.test('--dry-run prints the plan and touches nothing', async (t) => {
   t.same(plan.replaced, [])
   t.equal(plan.strategy, 'replace')
   t.equal(plan.batch, 1)
-  t.ok(['run', 'skip'].includes(plan.preflight.would), 'says what the preflight would do')
+  t.ok(['run', 'skip', 'not-needed'].includes(plan.preflight.would), 'says what the preflight would do')
 
   const text = await runCli(common)
   t.equal(text.code, 0)

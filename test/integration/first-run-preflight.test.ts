@@ -53,8 +53,10 @@ t.test('README setup, first run, a release that raises on import, under load: ex
 t.test('with no record and no app spec anywhere, the first run is refused (exit 2) naming --preflight-app and --no-preflight', async (t) => {
   const notifyPort = await freeUdpPort()
   const appDir = makeAppDir(t, 'good', { revision: 'r1' })
-  // ROLLING_RESTART_RECORD=off: the hook writes no record (as an older hook, or one without memfd_create)
-  const server = await startGunicorn(t, { appDir, workers: 2, name: 'first-blind', notifyPort, env: { BOOT_DELAY: '0.3', ROLLING_RESTART_RECORD: 'off' } })
+  // ROLLING_RESTART_RECORD=off: the hook writes no master record (as an older hook, or one without
+  // memfd_create); ROLLING_RESTART_LOADED_RECORD=off: nor do the workers record what they loaded, so
+  // they cannot vouch for the code on disk (preflight-unchanged.test.ts) and a preflight is needed
+  const server = await startGunicorn(t, { appDir, workers: 2, name: 'first-blind', notifyPort, env: { BOOT_DELAY: '0.3', ROLLING_RESTART_RECORD: 'off', ROLLING_RESTART_LOADED_RECORD: 'off' } })
   const stateDir = tempDir(t, 'state')
   const flags = ['--group', 'first-blind', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir]
   const before = server.workerPids()

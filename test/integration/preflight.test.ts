@@ -31,13 +31,14 @@ t.test('a release that raises on import is caught by the preflight: no worker to
   // 1. with the command line hidden by the process title and no config file named: the record the hook
   //    wrote when the master started says what the workers load (issue 11: the first run is protected;
   //    it used to be skipped with a warning). Without a record: first-run-preflight.test.ts
-  const first = await runCli([...flags, '--json'])
+  // --preflight-always: the release is unchanged, and the running workers would vouch for it
+  const first = await runCli([...flags, '--json', '--preflight-always'])
   t.equal(first.code, 0, 'exit 0', { stderr: first.stderr.slice(-1500) })
   t.match((first.json as Report).preflight, { ran: true, ok: true, status: '200 OK', spec: 'app:app' })
   t.match(first.stderr, /"spec":"command line, as recorded by the hook when the master started/, 'the log says where the spec came from')
 
   // 2. with the config file named, the spec comes from wsgi_app and the preflight runs
-  const named = await runCli([...flags, '--server-config', server.confPath, '--json'])
+  const named = await runCli([...flags, '--server-config', server.confPath, '--json', '--preflight-always'])
   t.equal(named.code, 0, { stderr: named.stderr.slice(-1500) })
   t.match((named.json as Report).preflight, { ran: true, ok: true, status: '200 OK', release: 'r1', spec: 'app:app' })
 

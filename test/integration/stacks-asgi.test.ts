@@ -50,7 +50,7 @@ t.test('FastAPI under Gunicorn 26 -k uvicorn.workers.UvicornWorker, 3 workers, k
   const original = server.workerPids()
   const stateDir = tempDir(t, 'state')
   // --group NAME: the proc_name of the -c file; the master has no process title (no setproctitle in the venv)
-  const { run, report, traffic } = await rollUnderLoad(server.port, ['--group', 'api:blue', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir])
+  const { run, report, traffic } = await rollUnderLoad(server.port, ['--group', 'api:blue', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--preflight-always'])
 
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-2500) })
   t.match(report, { ok: true, server: 'gunicorn', group: 'api:blue' })
@@ -84,7 +84,8 @@ t.test('FastAPI under uvicorn --workers 3 with app = notify_ready(app), keep-ali
   t.equal(doctor.code, 0, 'doctor finds no error', { stdout: doctor.stdout, stderr: doctor.stderr })
   t.match(doctor.json, { group: 'fastapi_app:app', server: 'uvicorn', masterPid: server.supervisorPid })
 
-  const { run, report, traffic } = await rollUnderLoad(server.port, flags)
+  // --preflight-always: the app is unchanged, and the running workers would vouch for it
+  const { run, report, traffic } = await rollUnderLoad(server.port, [...flags, '--preflight-always'])
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-2500) })
   t.match(report, { ok: true, server: 'uvicorn', group: 'fastapi_app:app' })
   t.same(report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'all 3 workers replaced')
