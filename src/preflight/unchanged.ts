@@ -11,11 +11,8 @@
  */
 import type { FileIdentity, LoadedFiles } from '../proc/loaded-record.js'
 
-export interface WorkerRecord {
-  pid: number
-  /** the body of the record the worker wrote, or null when it holds none */
-  body: string | null
-}
+/** The body of the record worker `pid` wrote, or null when it holds none. */
+export type ReadBody = (pid: number) => string | null
 
 export type Vouch =
   | { vouched: true; workers: number; files: number; dirs: number }
@@ -57,11 +54,12 @@ function difference(loaded: LoadedFiles, stat: StatNow, pid: number): string | n
 }
 
 /**
- * Every worker's record compared with the disk now. Records with the same body (workers that
- * loaded the same files) are compared once, and each path is examined once.
+ * Every worker's record compared with the disk now, read one at a time and only while all agree.
+ * Records with the same body (workers that loaded the same files) are compared once, and each
+ * path is examined once.
  */
-export function vouchForRelease(records: readonly WorkerRecord[], parse: ParseBody, stat: StatNow): Vouch {
-  if (records.length === 0) return { vouched: false, why: 'there is no running worker to vouch for the code on disk' }
+export function vouchForRelease(pids: readonly number[], read: ReadBody, parse: ParseBody, stat: StatNow): Vouch {
+  if (pids.length === 0) return { vouched: false, why: 'there is no running worker to vouch for the code on disk' }
   const cache = new Map<string, FileIdentity | null>()
   const cachedStat: StatNow = (path, directory) => {
     const key = `${directory ? 'd' : 'f'}${path}`
@@ -69,7 +67,8 @@ export function vouchForRelease(records: readonly WorkerRecord[], parse: ParseBo
     return cache.get(key) ?? null
   }
   const checked = new Map<string, LoadedFiles>()
-  for (const { pid, body } of records) {
+  for (const pid of pids) {
+    const body = read(pid)
     if (body === null) return { vouched: false, why: `worker ${pid} holds no record of what it loaded (a hook older than this version, or its probe has not passed)` }
     if (checked.has(body)) continue
     const loaded = parse(body)
@@ -81,7 +80,7 @@ export function vouchForRelease(records: readonly WorkerRecord[], parse: ParseBo
   const all = [...checked.values()]
   return {
     vouched: true,
-    workers: records.length,
+    workers: pids.length,
     files: Math.max(...all.map((l) => l.files.length)),
     dirs: Math.max(...all.map((l) => l.dirs.length)),
   }

@@ -13,8 +13,12 @@ import type { LockedRun } from './group-run.js'
 export function preflightNotNeeded(run: Pick<LockedRun, 'plan' | 'out'> & { workers: ReadonlyArray<{ pid: number }> }): string | null {
   const opts = run.plan.preflight
   if (opts === null || opts.always === true || opts.app !== undefined || opts.python !== undefined) return null
-  const records = run.workers.map((w) => ({ pid: w.pid, body: loadedRecordOf(w.pid) }))
-  const v = vouchForRelease(records, parseLoadedFiles, statIdentity)
+  const v = vouchForRelease(
+    run.workers.map((w) => w.pid),
+    loadedRecordOf,
+    parseLoadedFiles,
+    statIdentity,
+  )
   if (!v.vouched) {
     run.out.logger.info({ event: 'preflight-needed', why: v.why }, `preflight needed: ${v.why}`)
     return null

@@ -23,11 +23,13 @@ const same = () => ({
   '/srv/app/app.py': { dev: 2049, ino: 10, size: 100, mtimeNs: '1000', ctimeNs: '1000' },
   '/srv/app': { dev: 2049, ino: 5, size: null, mtimeNs: '900', ctimeNs: '900' },
 })
+/** pids in order, and the body each holds */
+const records = (bodies: Record<number, string | null>): [number[], (pid: number) => string | null] => [Object.keys(bodies).map(Number), (pid) => bodies[pid] ?? null]
 const B = body([file('/srv/app/app.py')], [dir('/srv/app')])
 
 t.test('every worker loaded what is on disk: vouched, each body and each path examined once', async (t) => {
   const stat = disk(same())
-  const v = vouchForRelease([{ pid: 1, body: B }, { pid: 2, body: B }, { pid: 3, body: B }], parseLoadedFiles, stat)
+  const v = vouchForRelease(...records({ 1: B, 2: B, 3: B }), parseLoadedFiles, stat)
   t.same(v, { vouched: true, workers: 3, files: 1, dirs: 1 })
   t.same(stat.calls, ['/srv/app/app.py', '/srv/app'])
 })
@@ -42,7 +44,7 @@ t.test('each way the disk can differ from what was loaded: the preflight runs, a
     ['a module added beside it', { ...same(), '/srv/app': { ...same()['/srv/app'], mtimeNs: '901' } }, /an entry of \/srv\/app was added, removed or renamed/],
   ]
   for (const [name, entries, why] of cases) {
-    const v = vouchForRelease([{ pid: 1, body: B }], parseLoadedFiles, disk(entries))
+    const v = vouchForRelease(...records({ 1: B }), parseLoadedFiles, disk(entries))
     t.equal(v.vouched, false, name)
     if (!v.vouched) t.match(v.why, why, name)
   }
@@ -50,16 +52,16 @@ t.test('each way the disk can differ from what was loaded: the preflight runs, a
 
 t.test('what cannot vouch: no worker, a worker without a record, a module in an archive, a record that does not parse', async (t) => {
   const stat = disk(same())
-  t.match(vouchForRelease([], parseLoadedFiles, stat), { vouched: false, why: /no running worker/ })
-  t.match(vouchForRelease([{ pid: 1, body: B }, { pid: 2, body: null }], parseLoadedFiles, stat), { vouched: false, why: /worker 2 holds no record/ })
+  t.match(vouchForRelease(...records({  }), parseLoadedFiles, stat), { vouched: false, why: /no running worker/ })
+  t.match(vouchForRelease(...records({ 1: B, 2: null }), parseLoadedFiles, stat), { vouched: false, why: /worker 2 holds no record/ })
   const zipped = body([file('/srv/app/app.py')], [dir('/srv/app')], ['/srv/app/deps.zip/mod.py'])
-  t.match(vouchForRelease([{ pid: 1, body: zipped }], parseLoadedFiles, stat), { vouched: false, why: /loaded \/srv\/app\/deps.zip\/mod.py, which cannot be examined/ })
+  t.match(vouchForRelease(...records({ 1: zipped }), parseLoadedFiles, stat), { vouched: false, why: /loaded \/srv\/app\/deps.zip\/mod.py, which cannot be examined/ })
   for (const bad of ['not json', '{}', body([['/a', 1, 2, 3, 4, '5']], []), body([], [['/d', '1', 2, '3', '4']]), JSON.stringify({ files: [], dirs: [], unreadable: [1] })]) {
-    t.match(vouchForRelease([{ pid: 1, body: bad }], parseLoadedFiles, stat), { vouched: false, why: /worker 1's record of what it loaded cannot be read/ }, bad)
+    t.match(vouchForRelease(...records({ 1: bad }), parseLoadedFiles, stat), { vouched: false, why: /worker 1's record of what it loaded cannot be read/ }, bad)
   }
   // one worker loaded a different set (it booted after a change): its own body is checked too
   const other = body([file('/srv/app/app.py', 10, 99)], [dir('/srv/app')])
-  t.match(vouchForRelease([{ pid: 1, body: B }, { pid: 2, body: other }], parseLoadedFiles, stat), { vouched: false, why: /changed since worker 2 loaded it \(its size\)/ })
+  t.match(vouchForRelease(...records({ 1: B, 2: other }), parseLoadedFiles, stat), { vouched: false, why: /changed since worker 2 loaded it \(its size\)/ })
 })
 
 t.test('changedField names the first field that differs, null for the same file', async (t) => {
