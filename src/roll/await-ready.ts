@@ -11,6 +11,7 @@ import type { Arrival } from '../readiness/listener.js'
 import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.js'
 import { StepFailure } from './failure.js'
 import { observe } from './observe.js'
+import { bootingPause } from './pace.js'
 import { groupMismatch, readyTimeoutMessage, refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
 import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
@@ -35,7 +36,7 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
     const died = watchNew(run)
     if (died !== null) await diedUnclaimed(run, died)
     if (Date.now() > deadline) throw timedOut(run, step)
-    await listener.wait(run.opts.pollIntervalMs)
+    await listener.wait(creditedTo(run.records, step) !== null ? bootingPause(run.opts) : run.opts.pollIntervalMs)
   }
 }
 

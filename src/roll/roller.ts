@@ -19,6 +19,7 @@ import * as procfs from '../proc/procfs.js'
 import { asFailure, interruption, type StepFailure } from './failure.js'
 import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
 import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
+import { bootingPause } from './pace.js'
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
 import { newLook } from './look.js'
@@ -107,8 +108,8 @@ class Roller implements RollRun {
     while (!walkDone(this.records, batch)) {
       const step = nextStep(this.records, batch, this.gate())
       if (step === null) {
-        // a step ends, or (--wait-min-ready) a window passes: look again, watching meanwhile
-        await Promise.race([...running, this.proc.sleep(pollIntervalMs)])
+        // a step ends (its own waits watch meanwhile), or (--wait-min-ready) a window passes: look again, watching meanwhile
+        await Promise.race([...running, this.proc.sleep(running.size > 0 ? bootingPause(this.opts) : pollIntervalMs)])
         if (running.size === 0) watchRound(this)
         continue
       }

@@ -69,7 +69,8 @@ function checkMaster(run: RollRun): void {
 }
 
 /** At most this long between two checks of every accepted replacement. */
-const ACCEPTED_RECHECK_MS = 250
+/** (A reaped one drops out of the list and is checked the same round; an unreaped one only stays a zombie while its master is stuck. The end of the run checks every one.) */
+const ACCEPTED_RECHECK_MS = 1_000
 
 function recheckDue(run: RollRun): boolean {
   const now = Date.now()
