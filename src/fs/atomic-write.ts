@@ -20,6 +20,8 @@ export function tmpPathBeside(path: string): string {
 export interface ReplaceByRenameOptions {
   /** turn a failed rename into the error to throw (e.g. one that names the flag); the default passes it on */
   renameFailed?: (err: unknown) => unknown
+  /** false: no fsync of the directory (see writeFileAtomic's `durable`) */
+  durable?: boolean
 }
 
 /**
@@ -41,14 +43,18 @@ export function replaceByRename<T>(path: string, make: (tmp: string) => T, opts:
     unlinkQuietly(tmp)
     throw opts.renameFailed ? opts.renameFailed(err) : err
   }
-  fsyncDirectory(dirname(path))
+  if (opts.durable !== false) fsyncDirectory(dirname(path))
   return made
 }
 
-/** write, fsync, rename over, fsync the directory: readers see the old file or the new one, never half. */
-export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
+/**
+ * write, fsync, rename over, fsync the directory: readers see the old file or the new one, never
+ * half. `durable` false leaves out both fsyncs: the file is still replaced whole, and a reader or
+ * a process that is killed sees the new one, but after a power loss it may be the old one.
+ */
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644, durable = true): void {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-  replaceByRename(path, (tmp) => writeNewFile(tmp, bytes, mode))
+  replaceByRename(path, (tmp) => writeNewFile(tmp, bytes, mode, durable), { durable })
 }
 
 /** writeSync until every byte is written (a single call may write fewer). */
@@ -73,12 +79,12 @@ export function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Create a file that must not exist yet with these bytes, fsynced; on any failure it is removed, never left half-written. */
-export function writeNewFile(path: string, bytes: Buffer, mode = 0o644): void {
+/** Create a file that must not exist yet with these bytes, fsynced (unless `durable` is false); on any failure it is removed, never left half-written. */
+export function writeNewFile(path: string, bytes: Buffer, mode = 0o644, durable = true): void {
   const fd = openSync(path, 'wx', mode)
   try {
     writeAll(fd, bytes)
-    fsyncSync(fd)
+    if (durable) fsyncSync(fd)
   } catch (err) {
     closeSync(fd)
     unlinkQuietly(path)

@@ -29,7 +29,12 @@ export function checkRecordable(dir: string, resolved: Resolved): void {
 }
 
 /**
- * The state file's writes during a roll. The first write the directory refuses stops the roll
+ * The state file's writes during a roll, one at each transition, without fsync: they are in the
+ * page cache, whole (rename), for `status` and for the run after a killed one, the moment they are
+ * made, and what they record is the pids of running processes, which a power loss ends anyway.
+ * The outcome (record-outcome.ts: error-resistance mode above all) is written durably. Two fsyncs
+ * per write cost a 64-worker roll a few milliseconds between each READY and the next signal.
+ * The first write the directory refuses stops the roll
  * before its next signal (the roll's abort signal fires with reason `state-write`; steps in flight
  * are seen through); writeFileAtomic has removed its temporary file, so the last good state file
  * stays whole. `stopped()` then tells the operator what was left, exit 4.
@@ -50,7 +55,7 @@ export class RollRecorder {
   record(fn: (s: GroupState) => void): boolean {
     if (this.fault) return false
     try {
-      updateState(this.run.dir, groupKey(this.run.resolved), fn)
+      updateState(this.run.dir, groupKey(this.run.resolved), fn, false)
       return true
     } catch (err) {
       const fault = stateDirFault(this.run.dir, err)

@@ -186,12 +186,13 @@ export function readState(dir: string, key: string): GroupState | null {
   return { ...emptyState(s.key, s.group ?? '', s.server ?? '', s.masterPid ?? 0), ...s } as GroupState
 }
 
-export function writeState(dir: string, state: GroupState): void {
+/** `durable` false: no fsync (writeFileAtomic), for a roll's progress. */
+export function writeState(dir: string, state: GroupState, durable = true): void {
   ensureStateDir(dir)
   state.updatedAt = new Date().toISOString()
   const path = statePath(dir, state.key)
   try {
-    writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n')
+    writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n', 0o644, durable)
   } catch (err) {
     // writeFileAtomic has removed its temporary file: the old state file is whole, or there is none
     throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
@@ -203,10 +204,11 @@ export function updateState(
   dir: string,
   init: { key: string; group: string; server: string; masterPid: number },
   fn: (s: GroupState) => void,
+  durable = true,
 ): GroupState {
   const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
   state.masterPid = init.masterPid
   fn(state)
-  writeState(dir, state)
+  writeState(dir, state, durable)
   return state
 }
