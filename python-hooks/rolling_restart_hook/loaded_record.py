@@ -25,11 +25,13 @@ elsewhere). ``--preflight-always`` runs the preflight whatever the record says.
 
 Like the master record (``master_record.py``) it is an anonymous file,
 ``os.memfd_create("rolling-restart-loaded", MFD_CLOEXEC)``, held by the worker and readable only
-where ``/proc/PID/environ`` is. Two lines of JSON: a header (version, pid, time), then the body,
-which is the same in every worker that loaded the same files, so the supervisor compares it once.
+where ``/proc/PID/environ`` is. Two lines of JSON: a header (version, pid, time, and the SHA-1 of
+the body), then the body. Workers that loaded the same files write the same body, so the
+supervisor reads each worker's header and each distinct body once.
 ``ROLLING_RESTART_LOADED_RECORD=off`` writes none. Nothing here raises.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -96,8 +98,9 @@ def record():
         make = getattr(os, "memfd_create", None)
         if make is None or os.environ.get("ROLLING_RESTART_LOADED_RECORD", "").lower() == "off":
             return None
-        header = {"version": VERSION, "pid": os.getpid(), "at": time.time()}
-        data = (json.dumps(header) + "\n" + json.dumps(build(), separators=(",", ":")) + "\n").encode("utf-8")
+        body = json.dumps(build(), separators=(",", ":")).encode("utf-8")
+        header = {"version": VERSION, "pid": os.getpid(), "at": time.time(), "body": hashlib.sha1(body).hexdigest()}
+        data = json.dumps(header).encode("utf-8") + b"\n" + body + b"\n"
         if len(data) > MAX_BYTES:
             log("loaded-files record not written: %d bytes is over %d" % (len(data), MAX_BYTES))
             return None

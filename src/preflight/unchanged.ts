@@ -11,8 +11,8 @@
  */
 import type { FileIdentity, LoadedFiles } from '../proc/loaded-record.js'
 
-/** The body of the record worker `pid` wrote, or null when it holds none. */
-export type ReadBody = (pid: number) => string | null
+/** The record worker `pid` wrote (its body's digest, and the body on demand), or null when it holds none. */
+export type ReadRecord = (pid: number) => { digest: string; body(): string | null } | null
 
 export type Vouch =
   | { vouched: true; workers: number; files: number; dirs: number }
@@ -55,10 +55,10 @@ function difference(loaded: LoadedFiles, stat: StatNow, pid: number): string | n
 
 /**
  * Every worker's record compared with the disk now, read one at a time and only while all agree.
- * Records with the same body (workers that loaded the same files) are compared once, and each
- * path is examined once.
+ * Records with the same body (workers that loaded the same files: the same digest) are read and
+ * compared once, and each path is examined once.
  */
-export function vouchForRelease(pids: readonly number[], read: ReadBody, parse: ParseBody, stat: StatNow): Vouch {
+export function vouchForRelease(pids: readonly number[], read: ReadRecord, parse: ParseBody, stat: StatNow): Vouch {
   if (pids.length === 0) return { vouched: false, why: 'there is no running worker to vouch for the code on disk' }
   const cache = new Map<string, FileIdentity | null>()
   const cachedStat: StatNow = (path, directory) => {
@@ -68,14 +68,15 @@ export function vouchForRelease(pids: readonly number[], read: ReadBody, parse: 
   }
   const checked = new Map<string, LoadedFiles>()
   for (const pid of pids) {
-    const body = read(pid)
-    if (body === null) return { vouched: false, why: `worker ${pid} holds no record of what it loaded (a hook older than this version, or its probe has not passed)` }
-    if (checked.has(body)) continue
-    const loaded = parse(body)
+    const record = read(pid)
+    if (record === null) return { vouched: false, why: `worker ${pid} holds no record of what it loaded (a hook older than this version, or its probe has not passed)` }
+    if (checked.has(record.digest)) continue
+    const body = record.body()
+    const loaded = body === null ? null : parse(body)
     if (loaded === null) return { vouched: false, why: `worker ${pid}'s record of what it loaded cannot be read` }
     const why = difference(loaded, cachedStat, pid)
     if (why !== null) return { vouched: false, why }
-    checked.set(body, loaded)
+    checked.set(record.digest, loaded)
   }
   const all = [...checked.values()]
   return {

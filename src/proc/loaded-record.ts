@@ -1,11 +1,11 @@
 /**
  * What a worker loaded, as the bundled hook records it once the worker's probe passed
  * (python-hooks/rolling_restart_hook/loaded_record.py): a memfd `rolling-restart-loaded` held by
- * the worker, two lines of JSON, a header (version, pid, time) and the body (each module file and
- * directory with its identity). Workers that loaded the same files hold the same body, so it is
- * kept as text and parsed once per distinct text.
+ * the worker, two lines of JSON, a header (version, pid, time, the SHA-1 of the body) and the body
+ * (each module file and directory with its identity). Workers that loaded the same files hold the
+ * same body, so each worker's header is read, and each distinct body once.
  */
-import { memfdsOf } from './memfd.js'
+import { memfdsOf, readStart } from './memfd.js'
 
 const NAME = 'rolling-restart-loaded'
 const MAX_BYTES = 8 * 1024 * 1024
@@ -27,18 +27,35 @@ export interface LoadedFiles {
   unreadable: string[]
 }
 
-/** The body of the record that worker `pid` wrote itself (not one inherited from its parent), or null. */
-export function loadedRecordOf(pid: number): string | null {
-  for (const { text } of memfdsOf(pid, NAME, MAX_BYTES)) {
+/** A header is far shorter than this: it is all that is read of each worker's record. */
+const HEADER_BYTES = 1024
+
+export interface LoadedRecord {
+  /** the SHA-1 of the body, as the worker wrote it: the same for workers that loaded the same files */
+  digest: string
+  /** the body's text, read now (null: gone meanwhile) */
+  body(): string | null
+}
+
+/** The record that worker `pid` wrote itself (not one inherited from its parent), or null. */
+export function loadedRecordOf(pid: number): LoadedRecord | null {
+  for (const { text, from } of memfdsOf(pid, NAME, HEADER_BYTES)) {
     const newline = text.indexOf('\n')
     try {
-      const header = JSON.parse(text.slice(0, newline)) as { version?: unknown; pid?: unknown }
-      if (header.version === 1 && header.pid === pid) return text.slice(newline + 1).trimEnd()
+      const header = JSON.parse(text.slice(0, newline)) as { version?: unknown; pid?: unknown; body?: unknown }
+      if (header.version !== 1 || header.pid !== pid || typeof header.body !== 'string') continue
+      return { digest: header.body, body: () => bodyAt(from) }
     } catch {
       // not a record of a version we read
     }
   }
   return null
+}
+
+function bodyAt(from: string): string | null {
+  const text = readStart(from, MAX_BYTES)
+  if (text === null) return null
+  return text.slice(text.indexOf('\n') + 1).trimEnd()
 }
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)

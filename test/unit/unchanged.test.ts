@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { FileIdentity } from '../../src/proc/loaded-record.js'
 import { parseLoadedFiles } from '../../src/proc/loaded-record.js'
-import { changedField, vouchForRelease, type StatNow } from '../../src/preflight/unchanged.js'
+import { changedField, vouchForRelease, type ReadRecord, type StatNow } from '../../src/preflight/unchanged.js'
 
 const file = (path: string, ino = 10, size = 100, mtimeNs = '1000', ctimeNs = '1000') => [path, 2049, ino, size, mtimeNs, ctimeNs]
 const dir = (path: string, ino = 5, mtimeNs = '900', ctimeNs = '900') => [path, 2049, ino, mtimeNs, ctimeNs]
@@ -24,7 +24,13 @@ const same = () => ({
   '/srv/app': { dev: 2049, ino: 5, size: null, mtimeNs: '900', ctimeNs: '900' },
 })
 /** pids in order, and the body each holds */
-const records = (bodies: Record<number, string | null>): [number[], (pid: number) => string | null] => [Object.keys(bodies).map(Number), (pid) => bodies[pid] ?? null]
+const records = (bodies: Record<number, string | null>): [number[], ReadRecord] => [
+  Object.keys(bodies).map(Number),
+  (pid) => {
+    const b = bodies[pid] ?? null
+    return b === null ? null : { digest: `sha1 of ${b}`, body: () => b }
+  },
+]
 const B = body([file('/srv/app/app.py')], [dir('/srv/app')])
 
 t.test('every worker loaded what is on disk: vouched, each body and each path examined once', async (t) => {
@@ -32,6 +38,10 @@ t.test('every worker loaded what is on disk: vouched, each body and each path ex
   const v = vouchForRelease(...records({ 1: B, 2: B, 3: B }), parseLoadedFiles, stat)
   t.same(v, { vouched: true, workers: 3, files: 1, dirs: 1 })
   t.same(stat.calls, ['/srv/app/app.py', '/srv/app'])
+  let bodies = 0
+  const read: ReadRecord = () => ({ digest: 'd1', body: () => (bodies++, B) })
+  t.match(vouchForRelease([1, 2, 3, 4], read, parseLoadedFiles, disk(same())), { vouched: true, workers: 4 })
+  t.equal(bodies, 1, 'the body of one digest is read once')
 })
 
 t.test('each way the disk can differ from what was loaded: the preflight runs, and says why', async (t) => {
