@@ -37,6 +37,7 @@ import os
 import sys
 import time
 
+from . import memfd
 from .util import describe, log
 
 NAME = "rolling-restart-loaded"
@@ -95,20 +96,13 @@ def record():
     try:
         if _written_by == os.getpid():
             return None
-        make = getattr(os, "memfd_create", None)
-        if make is None or os.environ.get("ROLLING_RESTART_LOADED_RECORD", "").lower() == "off":
+        if not memfd.available("ROLLING_RESTART_LOADED_RECORD"):
             return None
         body = json.dumps(build(), separators=(",", ":")).encode("utf-8")
         header = {"version": VERSION, "pid": os.getpid(), "at": time.time(), "body": hashlib.sha1(body).hexdigest()}
-        data = json.dumps(header).encode("utf-8") + b"\n" + body + b"\n"
-        if len(data) > MAX_BYTES:
-            log("loaded-files record not written: %d bytes is over %d" % (len(data), MAX_BYTES))
-            return None
-        fd = make(NAME, getattr(os, "MFD_CLOEXEC", 1))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        _written_by = os.getpid()
+        fd = memfd.write(NAME, json.dumps(header).encode("utf-8") + b"\n" + body + b"\n", MAX_BYTES, "loaded-files record")
+        if fd is not None:
+            _written_by = os.getpid()
         return fd
     except Exception as error:
         log("loaded-files record not written: %s" % describe(error))

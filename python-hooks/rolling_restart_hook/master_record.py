@@ -29,6 +29,7 @@ import os
 import sys
 import time
 
+from . import memfd
 from .util import describe, log
 
 NAME = "rolling-restart-record"
@@ -104,18 +105,11 @@ def record(server):
     try:
         if _written_by is not None:
             return None
-        make = getattr(os, "memfd_create", None)
-        if make is None or os.environ.get("ROLLING_RESTART_RECORD", "").lower() == "off":
+        if not memfd.available("ROLLING_RESTART_RECORD"):
             return None
-        data = json.dumps(build(server), separators=(",", ":")).encode("utf-8")
-        if len(data) > MAX_BYTES:
-            log("master record not written: %d bytes is over %d" % (len(data), MAX_BYTES))
-            return None
-        fd = make(NAME, getattr(os, "MFD_CLOEXEC", 1))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        _written_by = os.getpid()
+        fd = memfd.write(NAME, json.dumps(build(server), separators=(",", ":")).encode("utf-8"), MAX_BYTES, "master record")
+        if fd is not None:
+            _written_by = os.getpid()
         return fd
     except Exception as error:
         log("master record not written: %s" % describe(error))

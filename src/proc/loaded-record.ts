@@ -5,7 +5,8 @@
  * (each module file and directory with its identity). Workers that loaded the same files hold the
  * same body, so each worker's header is read, and each distinct body once.
  */
-import { memfdsOf, readStart } from './memfd.js'
+import { memfdsOf } from './memfd.js'
+import { readProcText } from './proc-read.js'
 
 const NAME = 'rolling-restart-loaded'
 const MAX_BYTES = 8 * 1024 * 1024
@@ -53,7 +54,7 @@ export function loadedRecordOf(pid: number): LoadedRecord | null {
 }
 
 function bodyAt(from: string): string | null {
-  const text = readStart(from, MAX_BYTES)
+  const text = readProcText(from, MAX_BYTES)
   if (text === null) return null
   return text.slice(text.indexOf('\n') + 1).trimEnd()
 }
