@@ -22,6 +22,7 @@ interface Report {
   aborted: { reason: string; message: string; oldPid: number | null; newPid: number | null } | null
   errorResistance: boolean
   untouched: number[]
+  preflight: { ran: boolean; skipped: string | null } | null
 }
 
 const BOOT = { BOOT_DELAY: '1.0' }
@@ -102,6 +103,12 @@ t.test('rolls app:blue under load: every process replaced, no failed request, ap
   t.ok(traffic.total > 30, `load on /blue/ ran during the roll (${traffic.total} requests, p99 ${traffic.p99} ms)`)
   t.equal(traffic.failed, 0, `no failed request on /blue/: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.equal(greenTraffic.failed, 0, 'no failed request on /green/')
+
+  // the release changed, so the preflight ran; now the new daemon processes vouch for it: no preflight
+  t.match(report.preflight, { ran: true })
+  const again = await runCli([...flags, '--json'])
+  t.equal(again.code, 0, { stderr: again.stderr.slice(-1500) })
+  t.match((again.json as Report).preflight, { ran: false, skipped: /^preflight not needed: the 3 running workers passed their probe/ }, 'mod_wsgi daemon processes vouch for an unchanged release')
 
   const byPidfile = await runCli(['status', '--pidfile', a.pidFile, '--group', 'app:green', '--state-dir', tempDir(t, 'state2'), '--json'])
   t.equal(byPidfile.code, 0, "auto finds app:green through Apache's PidFile", { stderr: byPidfile.stderr.slice(-1000) })

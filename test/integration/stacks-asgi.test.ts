@@ -21,7 +21,7 @@ interface Report {
   replaced: Array<{ oldPid: number; newPid: number; status: string }>
   aborted: { reason: string; message: string } | null
   durationMs: number
-  preflight: { ran: boolean; ok: boolean | null; python: string | null; status: string | null } | null
+  preflight: { ran: boolean; ok: boolean | null; python: string | null; status: string | null; skipped?: string | null } | null
 }
 
 const ASGI_HOOK_LINE = '\nfrom rolling_restart_hook.asgi import notify_ready; app = notify_ready(app)\n'
@@ -97,4 +97,9 @@ t.test('FastAPI under uvicorn --workers 3 with app = notify_ready(app), keep-ali
   t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.ok(traffic.total > 100 && traffic.connections < traffic.total / 2, `keep-alive load: ${traffic.total} requests on ${traffic.connections} connections`)
   t.comment(`uvicorn --workers 3: 3 replaced in ${report.durationMs} ms; ${traffic.total} requests on ${traffic.connections} connections, ${traffic.failed} failed, p99 ${traffic.p99} ms`)
+
+  // without --preflight-always the new workers, which reported after lifespan startup, vouch for the unchanged app
+  const again = await runCli([...flags, '--json'], { timeoutMs: 120_000 })
+  t.equal(again.code, 0, { stderr: again.stderr.slice(-1500) })
+  t.match((again.json as Report).preflight, { ran: false, skipped: /^preflight not needed: the 3 running workers passed their probe/ }, 'Uvicorn workers vouch for an unchanged app')
 })

@@ -22,6 +22,7 @@ interface Report {
   aborted: { reason: string; message: string; oldPid: number | null; newPid: number | null } | null
   errorResistance: boolean
   untouched: number[]
+  preflight: { ran: boolean; skipped: string | null } | null
 }
 
 let serial = 0
@@ -80,6 +81,12 @@ t.test('rolls 3 lazy-apps workers under load: all replaced, no failed request', 
   t.ok(traffic.total > 30, `the load ran during the roll (${traffic.total} requests, p99 ${traffic.p99} ms)`)
   t.equal(traffic.failed, 0, `no failed request: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.notMatch(readFileSync(u.logFile, 'utf8'), /DAMN ! worker/, 'uWSGI never lost a worker ungracefully')
+
+  // the release changed, so the preflight ran; now the new workers vouch for it: no preflight
+  t.match(report.preflight, { ran: true })
+  const again = await runCli([...flags, '--json'])
+  t.equal(again.code, 0, { stderr: again.stderr.slice(-1500) })
+  t.match((again.json as Report).preflight, { ran: false, skipped: /^preflight not needed: the \d+ running workers passed their probe/ }, 'uWSGI workers vouch for an unchanged release')
 
   const byPidfile = await runCli(['status', '--pidfile', u.pidfile, ...withoutNotify(flags).slice(2), '--json'])
   t.equal(byPidfile.code, 0, 'auto finds the same master by its pidfile', { stderr: byPidfile.stderr.slice(-1000) })
