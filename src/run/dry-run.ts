@@ -63,7 +63,7 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
     selected: selected.map((w) => w.pid),
     skipped,
     replaced: [],
-    preflight: preflightPlan(locked, workers.length ? (steps.preflightNotNeeded?.(quiet) ?? null) : null),
+    preflight: preflightPlan(locked, workers.length ? (steps.preflightNotNeeded?.(quiet, prepared) ?? null) : null),
     refused: prior?.errorResistance && !start.flags.force ? `the group is in error-resistance mode since ${prior.errorResistance.at}: ${prior.errorResistance.message}` : null,
     message: '',
   }

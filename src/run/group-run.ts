@@ -59,8 +59,8 @@ export interface GroupRunSteps<P> {
   /** permissions checked, the listener not open yet */
   announce?(run: ChosenRun, prepared: P): void
   body(run: GroupRun, prepared: P): Promise<ExitCode>
-  /** why this command's preflight is not needed for these workers, or null (restart: run/unchanged-release.ts); for the dry run */
-  preflightNotNeeded?(run: LockedRun & { workers: ProcInfo[] }): string | null
+  /** why this command's preflight is not needed for these workers, or null; the dry run asks the command's own answer */
+  preflightNotNeeded?(run: LockedRun & { workers: ProcInfo[] }, prepared: P): string | null
 }
 
 export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promise<ExitCode> {

@@ -31,7 +31,7 @@ export const restartSteps: GroupRunSteps<Hazard[]> = {
   },
   choose: chooseWorkers,
   body: restartBody,
-  preflightNotNeeded,
+  preflightNotNeeded: whyNoPreflight,
 }
 
 /** Log what the adapter sees as unsafe (doctor explains it in full); a run is not stopped by it. */
@@ -72,10 +72,18 @@ async function chooseWorkers(run: LockedRun & { workers: ProcInfo[] }): Promise<
   return EXIT.OK
 }
 
-async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> {
+/**
+ * Why this restart needs no preflight (logged), or null: the recycle of a master known to
+ * preload, or running workers that vouch for the code on disk. The run and the dry run ask here.
+ */
+function whyNoPreflight(run: LockedRun & { workers: ReadonlyArray<{ pid: number }> }, hazards: readonly Hazard[]): string | null {
   const recycled = recycleSkipsPreflight(run.plan, hazards, run.prior, run.resolved.target)
   if (recycled !== null) run.out.logger.info({ event: 'preflight-off', why: recycled }, recycled)
-  const notNeeded = recycled ?? preflightNotNeeded(run)
+  return recycled ?? preflightNotNeeded(run)
+}
+
+async function restartBody(run: GroupRun, hazards: Hazard[]): Promise<ExitCode> {
+  const notNeeded = whyNoPreflight(run, hazards)
   if (notNeeded !== null) run.out.progress(notNeeded)
   const verdict = notNeeded === null ? await preflightStep(run) : null
   const preflight = notNeeded !== null ? skippedReport(notNeeded) : (verdict?.report ?? null)

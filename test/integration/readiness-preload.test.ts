@@ -30,7 +30,9 @@ t.test('a preloading master: fail on PRELOAD=1, then refused up front, --recycle
   t.match(refused.stderr, /reported PRELOAD=1 at .*brings no new code, so nothing was touched\. For memory recycling \(code unchanged\), pass --recycle/)
   t.same(server.workerPids(), before, 'nothing touched')
 
-  // 3. --recycle: every worker recycled, exit 0, no release claimed
+  // 3. --recycle: every worker recycled, exit 0, no release claimed; the dry run says so first
+  const dry = await runCli([...flags.filter((f) => f !== '--json'), '--recycle', '--dry-run'])
+  t.match(dry.stdout, /^preflight: not needed: .*reported PRELOAD=1.*load no code from disk/m, 'the dry run tells the same preflight decision as the run')
   const recycle = await runCli([...flags, '--recycle'])
   t.equal(recycle.code, 0, 'exit 0', { stderr: recycle.stderr.slice(-2000) })
   t.match(recycle.stderr, /preflight not needed: .*reported PRELOAD=1.*load no code from disk/, 'no preflight asked for: the workers fork the master\'s code')
