@@ -16,7 +16,7 @@
  * Looking every poll interval instead cost a 64-worker roll about a quarter of its CPU and gained
  * nothing.
  */
-export const BOOTING_MS = 250
+const BOOTING_MS = 250
 
 /**
  * That pause for a run: never shorter than its poll interval, and short enough that a replacement
