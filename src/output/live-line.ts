@@ -41,7 +41,12 @@ export class LiveLine {
           step: e.step,
           total: e.total,
           oldPid: e.oldPid,
-          phase: e.action === 'surge' ? 'waiting for the extra worker to report READY' : 'waiting for it to finish its requests and exit',
+          phase:
+            e.action === 'surge'
+              ? 'waiting for the extra worker to report READY'
+              : e.via === 'master'
+                ? 'waiting for its replacement to report READY (it finishes its requests and exits meanwhile)'
+                : 'waiting for it to finish its requests and exit',
           since: this.now(),
         })
         this.start()

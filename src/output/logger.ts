@@ -67,7 +67,7 @@ export function describe(e: RollEvent): string {
     case 'run-start':
       return `rolling ${e.selected.length} of ${e.workers.length} workers of ${e.server} group ${e.group} (master ${e.masterPid}), strategy ${e.strategy}, batch ${e.batch}`
     case 'step-start':
-      return `step ${e.step}/${e.total}: ` + (e.action === 'surge' ? `TTIN for a worker to take over from ${e.oldPid}` : `replacing ${e.oldPid}`)
+      return `step ${e.step}/${e.total}: ` + (e.action === 'surge' ? `TTIN for a worker to take over from ${e.oldPid}` : e.via === 'master' ? `replacing ${e.oldPid} through the master (TTIN, then TTOU: it stops its oldest worker)` : `replacing ${e.oldPid}`)
     case 'signal':
       return `${e.signal} -> ${e.to} ${e.pid} (${e.outcome})`
     case 'exited':

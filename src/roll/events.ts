@@ -14,9 +14,10 @@ export type RollEvent =
       selected: number[]
       skipped: Array<{ pid: number; why: string }>
     }
-  | { event: 'step-start'; step: number; total: number; oldPid: number | null; action: 'replace' | 'surge' }
+  | { event: 'step-start'; step: number; total: number; oldPid: number | null; action: 'replace' | 'surge'; via?: 'worker' | 'master' | undefined }
   /** `tick`: the boot-relative clock just before kill(2), in /proc start-time ticks */
-  | { event: 'signal'; pid: number; signal: string; to: 'worker' | 'master'; outcome: string; tick?: number | undefined }
+  /** `step`: the step a master signal is for (TTIN, TTOU); none for a hand-back of an earlier surplus */
+  | { event: 'signal'; pid: number; signal: string; to: 'worker' | 'master'; outcome: string; step?: number | undefined; tick?: number | undefined }
   | { event: 'exited'; pid: number; ms: number }
   | { event: 'spawned'; pid: number; startTicks: number }
   /** what made the master start a new worker: a step's signal, or the exit of a worker this run did not stop */

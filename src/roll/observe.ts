@@ -21,6 +21,7 @@ export function observe(run: RollRun, verify: boolean, children?: number[] | nul
   for (const { spawn, cause } of noticed.credited) {
     emit({ event: 'credited', pid: spawn.pid, startTicks: spawn.startTicks, step: cause.kind === 'step' ? cause.step : null, respawnOf: cause.kind === 'exit' ? cause.pid : null })
   }
-  checkWorkerCount(run, workers.length)
+  // a retired worker exits and is reaped in that order: until then it is listed, and is no reload's
+  checkWorkerCount(run, workers.filter((w) => !run.records.retired.includes(w.pid)).length)
   return workers
 }

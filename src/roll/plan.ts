@@ -64,3 +64,13 @@ export function isOldestPrefix(all: readonly WorkerView[], selected: readonly Wo
   const order = oldestFirst(all)
   return selected.every((w, i) => order[i]?.pid === w.pid)
 }
+
+/**
+ * Whether a replace run goes through the master (TTIN, then TTOU), so that each old worker's exit
+ * overlaps its replacement's boot: the master can stop its oldest worker on request, and the
+ * selection is the oldest workers (one by memory may pick others, which only a signal to each one
+ * can honour).
+ */
+export function replacesThroughMaster(strategy: string, canSurge: boolean, all: readonly WorkerView[], selected: readonly WorkerView[]): boolean {
+  return strategy === 'replace' && canSurge && selected.length > 0 && isOldestPrefix(all, selected)
+}

@@ -42,14 +42,17 @@ export function entersErrorResistance(reason: string | undefined): boolean {
 /**
  * Why `live` workers now mean the master started a new set on its own (Gunicorn's HUP forks N new
  * workers before it stops the old ones): more than it keeps, plus the ones this run's surge asked
- * for. null when the count is as it should be. The first look sets what it keeps.
+ * for, and the ones it was told to stop (TTOU) and has not reaped. `live` leaves out the old
+ * workers already known retired. null when the count is as it should be. The first look sets what
+ * it keeps.
  */
 export function reloadedByCount(r: RollRecords, live: number): string | null {
   if (!r.looked) {
     r.looked = true
     r.baseline = Math.max(r.baseline, live)
   }
-  const allowed = r.baseline + Math.max(0, r.surplus)
+  // a worker the master was told to stop on TTOU is still listed until it has exited and been reaped
+  const allowed = r.baseline + Math.max(0, r.surplus) + Math.max(0, r.retiring)
   if (live <= allowed) return null
   return `it runs ${live} workers, more than the ${r.baseline} it keeps${r.surplus > 0 ? ` plus ${r.surplus} this run asked for` : ''}: it started a new set of workers on its own`
 }

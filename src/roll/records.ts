@@ -213,6 +213,19 @@ export function progress(steps: readonly StepRecord[]): string {
   return parts.join(', ')
 }
 
+/**
+ * The master retired `retired` for `step` (TTOU stops its oldest worker): that is the step's old
+ * worker from now on. When it was another step's to replace, and that step has not signalled yet,
+ * the two swap: the other step now replaces the worker this one was meant for.
+ */
+export function takeOver(r: RollRecords, step: StepRecord, retired: number): void {
+  const planned = step.oldPid
+  step.oldPid = retired
+  if (planned === null || planned === retired) return
+  const other = r.steps.find((s) => s !== step && s.oldPid === retired && s.state === 'pending' && s.signalTick === null && !s.adopted)
+  if (other) other.oldPid = planned
+}
+
 /** Time from the step's start (signal, or TTIN) to its replacement's readiness. */
 export function readyMs(s: StepRecord): number | null {
   return s.readyAt !== null && s.startedAt !== null ? s.readyAt - s.startedAt : null

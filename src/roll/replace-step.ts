@@ -17,7 +17,7 @@ export async function replaceStep(run: RollRun, step: StepRecord): Promise<void>
   step.stoppedPid = oldPid
   step.signalTick = run.proc.bootTick()
   const outcome = run.proc.signal(oldPid, adapter.stopSignal)
-  emit({ event: 'signal', pid: oldPid, signal: adapter.stopSignal, to: 'worker', outcome, tick: step.signalTick })
+  emit({ event: 'signal', pid: oldPid, signal: adapter.stopSignal, to: 'worker', outcome, step: step.index, tick: step.signalTick })
   if (outcome === 'denied') throw new StepFailure('denied', `not permitted to signal worker ${oldPid} of ${target.description}`)
   if (outcome === 'gone') {
     // it exited on its own just before the signal: nothing was signalled
@@ -35,7 +35,7 @@ export async function replaceStep(run: RollRun, step: StepRecord): Promise<void>
 }
 
 /** The old worker exited on its own before its turn: the master's respawn of it is this step's replacement, once it is ready. */
-async function adopt(run: RollRun, step: StepRecord): Promise<void> {
+export async function adopt(run: RollRun, step: StepRecord): Promise<void> {
   step.adopted = true
   step.state = 'awaiting-ready'
   run.input.emit({ event: 'adopted', step: step.index, oldPid: step.oldPid as number })

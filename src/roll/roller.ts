@@ -1,7 +1,9 @@
 /**
  * The step machine. A run is a list of steps, at most `batch` in flight:
  *
- *   replace: signal the old worker gracefully -> await its exit -> await a READY from its replacement
+ *   replace: signal the old worker gracefully -> await its exit -> await a READY from its replacement;
+ *            through the master where it stops its oldest worker (Gunicorn), and the selection is
+ *            the oldest: TTIN -> TTOU -> await the READY, the old worker's exit alongside the boot
  *   surge:   ask the master for one more worker -> await its READY -> ask the master for one fewer
  *            (it stops its oldest worker) -> await that exit
  *
@@ -11,7 +13,7 @@
  * steps already in flight are seen through (or fail on their own timeouts; a replacement that died
  * after READY, or an interruption, stops them at once), and the caller records error-resistance
  * mode. Which step may start, and when the walk is done, is the policy's (policy.ts); the steps'
- * I/O is in replace-step.ts and surge-step.ts.
+ * I/O is in replace-step.ts, handover-step.ts and surge-step.ts.
  */
 import { bootTick } from '../proc/boot-clock.js'
 // a namespace import: a test's plain-data table may leave out the optional calls (childPids, procInfo)
@@ -20,6 +22,7 @@ import { asFailure, interruption, type StepFailure } from './failure.js'
 import { nextStep, walkDone, withExitEvidence, type SettleGate } from './policy.js'
 import { done, newRecords, stopped, unsettled, type RollRecords, type StepRecord } from './records.js'
 import { bootingPause } from './pace.js'
+import { handoverStep } from './handover-step.js'
 import { replaceStep } from './replace-step.js'
 import { retireSurplus, surgeStep } from './surge-step.js'
 import { newLook } from './look.js'
@@ -159,9 +162,12 @@ class Roller implements RollRun {
 
   private async runStep(step: StepRecord): Promise<void> {
     step.startedAt = Date.now()
-    this.input.emit({ event: 'step-start', step: step.index, total: this.records.steps.length, oldPid: step.oldPid, action: this.opts.strategy })
+    const { strategy, handover } = this.opts
+    const via = strategy === 'surge' || handover ? 'master' : 'worker'
+    this.input.emit({ event: 'step-start', step: step.index, total: this.records.steps.length, oldPid: step.oldPid, action: strategy, via })
     try {
-      if (this.opts.strategy === 'surge') await surgeStep(this, step)
+      if (strategy === 'surge') await surgeStep(this, step)
+      else if (handover) await handoverStep(this, step)
       else await replaceStep(this, step)
       step.state = 'ready'
     } catch (err) {

@@ -8,7 +8,7 @@ import { awaitReady } from './await-ready.js'
 import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
 import { lookAtWorkers } from './look.js'
-import type { StepRecord } from './records.js'
+import { takeOver, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { ensureMaster, lookBeforeSignal, until } from './watch.js'
 
@@ -24,22 +24,33 @@ export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
   await run.withMaster(() => surgeDown(run, step))
 }
 
-async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
+/** TTIN, then wait until the master lists a new child (it forks at once). */
+export async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
   const before = new Set(lookBeforeSignal(run).map((w) => w.pid))
   step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
-  masterSignalled(run, 'SIGTTIN', step.signalTick)
+  masterSignalled(run, 'SIGTTIN', step.index, step.signalTick)
   run.records.surplus++
   step.state = 'signaled'
   step.signaledAt = Date.now()
-  await until(run, masterReactTimeoutMs, () => livePids(run).some((p) => !before.has(p)), () =>
-    new StepFailure('master-unresponsive', `${target.description} started no new worker within ${formatMs(masterReactTimeoutMs)} of TTIN`),
+  // the master forks within milliseconds; what comes next (the TTOU of a replace) waits for it
+  await until(
+    run,
+    masterReactTimeoutMs,
+    () => livePids(run).some((p) => !before.has(p)),
+    () => new StepFailure('master-unresponsive', `${target.description} started no new worker within ${formatMs(masterReactTimeoutMs)} of TTIN`),
+    true,
   )
 }
 
-async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
+/**
+ * TTOU, then wait until the old worker the master retires has exited and been reaped: until it is
+ * reaped the master still lists it, and a TTOU sent meanwhile would stop it again instead of the
+ * next oldest (manage_workers kills the oldest it lists). `fast`: the next step waits for it.
+ */
+export async function surgeDown(run: RollRun, step: StepRecord, fast = true): Promise<void> {
   const { adapter, target } = run.input
   const { drainTimeoutMs } = run.opts
   ensureMaster(run)
@@ -48,7 +59,7 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
   // the next old worker to go is the one the master retires on this TTOU, not an exit it owes a respawn for
   run.records.retiring++
   adapter.surgeDown?.(target)
-  masterSignalled(run, 'SIGTTOU')
+  masterSignalled(run, 'SIGTTOU', step.index)
   // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
   run.records.surplus--
   const t0 = Date.now()
@@ -58,16 +69,24 @@ async function surgeDown(run: RollRun, step: StepRecord): Promise<void> {
     drainTimeoutMs,
     () => oldAlive().length < before.length,
     () => new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
-    true,
+    fast,
   )
   const retired = before.find((p) => !run.proc.isAlive(p)) ?? null
-  if (retired !== null) {
-    accountRetirement(run.records, retired)
-    step.stoppedPid = retired
-    step.oldPid = retired
-    step.exitedAt = Date.now()
-    run.input.emit({ event: 'retired', pid: retired, ms: Date.now() - t0, why: 'TTOU: the master stopped its oldest worker' })
-  }
+  if (retired === null) return
+  accountRetirement(run.records, retired)
+  takeOver(run.records, step, retired)
+  step.stoppedPid = retired
+  step.exitedAt = Date.now()
+  run.input.emit({ event: 'retired', pid: retired, ms: Date.now() - t0, why: 'TTOU: the master stopped its oldest worker' })
+  // the master reaps it within milliseconds of its exit; a TTOU before that would stop it again
+  await until(run, drainTimeoutMs, () => !isChildOf(run, retired), () =>
+    new StepFailure('master-unresponsive', `${target.description} did not reap worker ${retired} within ${formatMs(drainTimeoutMs)} of its exit`),
+    fast,
+  )
+}
+
+function isChildOf(run: RollRun, pid: number): boolean {
+  return run.proc.readStat(pid)?.ppid === run.input.target.masterPid
 }
 
 /** After a good run, hand back workers a failed surge left above the configured count. */
@@ -97,8 +116,8 @@ async function handBackOne(run: RollRun): Promise<void> {
   if (gone !== undefined) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })
 }
 
-function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', tick?: number): void {
-  run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent', tick })
+function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', step?: number, tick?: number): void {
+  run.input.emit({ event: 'signal', pid: run.input.target.masterPid, signal: sig, to: 'master', outcome: 'sent', step, tick })
 }
 
 /** The workers' pids, from a new look only when the master's children changed (look.ts). */

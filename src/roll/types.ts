@@ -17,6 +17,12 @@ import type { RollRecords, StepRecord } from './records.js'
 
 export interface RollOptions {
   strategy: Strategy
+  /**
+   * replace through the master (TTIN, then TTOU: it stops its oldest worker), so that the old
+   * worker's exit overlaps its replacement's boot; only for a master that can (canSurge) and a
+   * selection of the oldest workers (handover-step.ts)
+   */
+  handover?: boolean | undefined
   batch: number
   readyTimeoutMs: number
   drainTimeoutMs: number

@@ -8,6 +8,7 @@ import { formatMs } from '../config.js'
 import { EXIT, type ExitCode } from '../errors.js'
 import { planPreflight } from '../preflight/plan.js'
 import type { ProcInfo } from '../proc/procfs.js'
+import { replacesThroughMaster } from '../roll/plan.js'
 import { stableWorkers } from '../roll/select.js'
 import { readState, stateKey } from '../state/state-file.js'
 import { printJson, stateDir } from '../commands/common.js'
@@ -22,6 +23,8 @@ export interface DryRunReport {
   server: string
   masterPid: number
   strategy: string
+  /** how each step stops its old worker: a signal to it, or TTIN then TTOU to the master (which stops its oldest) */
+  via: 'worker' | 'master'
   batch: number
   workers: number[]
   /** in the order they would be signalled */
@@ -58,6 +61,7 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
     server: target.server,
     masterPid: target.masterPid,
     strategy: start.plan.strategy,
+    via: start.plan.strategy === 'surge' || replacesThroughMaster(start.plan.strategy, resolved.adapter.canSurge, workers, selected) ? 'master' : 'worker',
     batch: start.plan.batch,
     workers: workers.map((w) => w.pid),
     selected: selected.map((w) => w.pid),
@@ -95,6 +99,13 @@ function describe(r: DryRunReport, selected: readonly ProcInfo[], description: s
           ? `preflight: ${r.preflight.why.replace(/^preflight /, '')}`
           : 'preflight: off (--no-preflight)',
   )
+  if (selected.length > 0 && r.strategy === 'replace') {
+    lines.push(
+      r.via === 'master'
+        ? 'each step: TTIN then TTOU to the master, which stops its oldest worker (the next listed), so that its exit overlaps the boot of its replacement'
+        : 'each step: a graceful stop to the worker listed, then the READY of its replacement',
+    )
+  }
   if (selected.length === 0) lines.push('would signal no worker: none matches the selection')
   selected.forEach((w, i) => lines.push(`  ${i + 1}. worker ${w.pid}, up ${formatMs(now - w.startedAt)}`))
   for (const s of r.skipped) lines.push(`  left out: ${s.pid}: ${s.why}`)

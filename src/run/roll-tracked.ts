@@ -13,6 +13,7 @@ import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
 import { checkHookVersion } from './hook-version.js'
 import type { Target } from '../servers/types.js'
+import { replacesThroughMaster } from '../roll/plan.js'
 import { recordPreload } from './preload-guard.js'
 import type { ReleaseCheck } from './release-check.js'
 import { RollRecorder } from './state-guard.js'
@@ -59,6 +60,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
     interrupt: recorder.signal,
     options: {
       strategy: plan.strategy,
+      handover: replacesThroughMaster(plan.strategy, adapter.canSurge, r.workers, r.selected),
       batch: plan.batch,
       readyTimeoutMs: plan.readyTimeoutMs,
       drainTimeoutMs: plan.drainTimeoutMs,

@@ -20,7 +20,7 @@ export interface SimOptions {
   ttouDrainHangs?: boolean
   /** as each replacement starts, a forged READY=1 with its pid and PPID=4242 arrives */
   forge?: boolean
-  /** `afterMs` after the first signal, the last original worker exits on its own (max-requests) and the master respawns it */
+  /** `afterMs` after the first signal (to a worker, or TTIN), the last original worker exits on its own (max-requests) and the master respawns it */
   recycle?: { afterMs: number; bootMs: number }
   /** the n-th replacement dies this long after its READY (and the master respawns it), or lives on (null) */
   diesAfterReadyMs?: (n: number) => number | null
@@ -71,19 +71,27 @@ export function simulation(o: SimOptions) {
   }
   for (let i = 0; i < o.workers; i++) live.set(nextPid++, tick++)
   const original = [...live.keys()]
+  const stopping = new Set<number>()
+  let ttins = 0
+  let ttous = 0
+  let recycleArmed = false
+  // on the run's first signal (to a worker, or TTIN)
+  const armRecycle = () => {
+    if (!o.recycle || recycleArmed) return
+    recycleArmed = true
+    const { afterMs, bootMs } = o.recycle
+    setTimeout(() => {
+      live.delete(original[original.length - 1] as number)
+      respawned = spawn(bootMs, false)
+    }, afterMs)
+  }
   const procfs = {
     isAlive: (pid: number) => pid === 1 || live.has(pid),
     isSameProcess: (pid: number, ticks: number) => pid === 1 || live.get(pid) === ticks,
     readStat: (pid: number) => (live.has(pid) ? { pid, comm: 'w', state: 'S', ppid: 1, startTicks: live.get(pid) } : null),
     signal: (pid: number) => {
       if (!live.has(pid)) return 'gone'
-      if (o.recycle && signalled.length === 0) {
-        const { afterMs, bootMs } = o.recycle
-        setTimeout(() => {
-          live.delete(original[original.length - 1] as number)
-          respawned = spawn(bootMs, false)
-        }, afterMs)
-      }
+      armRecycle()
       signalled.push(pid)
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
@@ -102,14 +110,24 @@ export function simulation(o: SimOptions) {
     stopSignal: 'SIGTERM',
     canSurge: true,
     surgeUp: () => {
+      armRecycle()
+      ttins++
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       spawn()
     },
+    // as Gunicorn's manage_workers: TERM to the oldest worker it lists, which may be one already
+    // stopping and not reaped yet (then no other worker is stopped)
     surgeDown: () => {
+      ttous++
       if (o.ttouDrainHangs) return
       const oldest = [...live.entries()].sort((a, b) => a[1] - b[1])[0]
-      if (oldest) setTimeout(() => live.delete(oldest[0]), o.exitMs ?? 5)
+      if (!oldest || stopping.has(oldest[0])) return
+      stopping.add(oldest[0])
+      setTimeout(() => {
+        live.delete(oldest[0])
+        stopping.delete(oldest[0])
+      }, o.exitMs ?? 5)
     },
     resolve: () => null,
     workers: () => [...live.keys()].map(info),
@@ -137,7 +155,7 @@ export function simulation(o: SimOptions) {
   const inject = (a: Arrival) => inbox.push(a)
   // the boot-relative clock: process start ticks and signal ticks count on the same scale
   const clock = { bootTick: () => tick }
-  return { procfs, clock, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight }), info, respawned: () => respawned }
+  return { procfs, clock, adapter, listener, target, original, live, signalled, inject, stats: () => ({ maxInFlight, ttins, ttous }), info, respawned: () => respawned }
 }
 
 export async function runRoll(
@@ -147,6 +165,8 @@ export async function runRoll(
     batch: number
     readyTimeoutMs?: number
     strategy?: 'replace' | 'surge'
+    /** replace through the master: TTIN, then TTOU */
+    handover?: boolean
     surplusToRetire?: number
     drainTimeoutMs?: number
     selected?: number
@@ -169,6 +189,7 @@ export async function runRoll(
     emit: (e) => events.push(e),
     options: {
       strategy: opts.strategy ?? 'replace',
+      handover: opts.handover,
       batch: opts.batch,
       readyTimeoutMs: opts.readyTimeoutMs ?? 2_000,
       drainTimeoutMs: opts.drainTimeoutMs ?? 2_000,

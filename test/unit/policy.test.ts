@@ -192,3 +192,14 @@ t.test('a reload by the count: more workers than the master keeps, plus what a s
   t.equal(reloadedByCount(r, 6), null, 'a surge step asked for one more')
   t.equal(reloadedByCount(r, 8), 'it runs 8 workers, more than the 5 it keeps plus 1 this run asked for: it started a new set of workers on its own')
 })
+
+t.test('a reload by the count: a worker told to stop on TTOU is still listed until it is reaped, and is no reload', async (t) => {
+  const r = records(['signaled', 'unstarted'])
+  t.equal(reloadedByCount(r, 4), null)
+  r.surplus = 0
+  r.retiring = 1
+  t.equal(reloadedByCount(r, 5), null, 'N new and old, plus the one stopping')
+  t.match(reloadedByCount(r, 6), /it runs 6 workers, more than the 4 it keeps/)
+  r.retiring = 0
+  t.match(reloadedByCount(r, 5), /it runs 5 workers/, 'once it is accounted for, one more is a reload')
+})

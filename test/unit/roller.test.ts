@@ -209,3 +209,49 @@ t.test('a reload under our feet (the master starts a new set of workers): stoppe
   t.equal(b.outcome.aborted?.reason, 'master-reloaded', 'seen in the log before the stopped replacement counts as a death')
   t.match(b.outcome.aborted?.message, /\(Sim's log: "\[INFO\] Handling signal: hup"\)/)
 })
+
+t.test('replace through the master: TTIN, then TTOU per step, each old worker retired oldest first, nothing signalled to a worker', async (t) => {
+  const sim = simulation({ workers: 3, exitMs: 20, bootMs: 40 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, handover: true })
+  t.equal(outcome.ok, true, outcome.aborted?.message)
+  t.equal(outcome.surplus, 0, 'each TTIN taken back by its TTOU')
+  t.same(sim.signalled, [], 'no worker signalled')
+  t.same({ ttins: sim.stats().ttins, ttous: sim.stats().ttous }, { ttins: 3, ttous: 3 })
+  t.equal(sim.live.size, 3, 'the master is back at N')
+  t.same(outcome.steps.map((s) => s.stoppedPid), sim.original, 'the oldest retired first, one per step')
+  t.ok(events.filter((e) => e.event === 'step-start').every((e) => e.event === 'step-start' && e.via === 'master'))
+  const signals = events.filter((e) => e.event === 'signal')
+  t.same(signals.map((e) => e.event === 'signal' && [e.signal, e.step]), [['SIGTTIN', 1], ['SIGTTOU', 1], ['SIGTTIN', 2], ['SIGTTOU', 2], ['SIGTTIN', 3], ['SIGTTOU', 3]])
+})
+
+t.test('replace through the master, --batch 2: no TTOU until the last retired worker is reaped, so none is stopped twice', async (t) => {
+  // the sim's master, like Gunicorn's, stops the oldest worker it lists, which may be one still exiting
+  const sim = simulation({ workers: 4, exitMs: 30, bootMs: 60 })
+  const { outcome, events } = await runRoll(t, sim, { batch: 2, handover: true })
+  t.equal(outcome.ok, true, outcome.aborted?.message)
+  t.equal(sim.live.size, 4, 'the master is back at N')
+  t.same(sim.original.filter((p) => sim.live.has(p)), [], 'every original worker retired')
+  const retired = events.flatMap((e) => (e.event === 'retired' ? [e.pid] : []))
+  t.same(retired, sim.original, 'four distinct retirements, oldest first')
+  t.equal(outcome.surplus, 0)
+})
+
+t.test('replace through the master: a worker that exits on its own before its turn is adopted, and the steps swap nothing', async (t) => {
+  // the last original worker exits on its own while step 1 boots; the master respawns it
+  const sim = simulation({ workers: 3, exitMs: 10, bootMs: 60, recycle: { afterMs: 20, bootMs: 60 } })
+  const { outcome, events } = await runRoll(t, sim, { batch: 1, handover: true })
+  t.equal(outcome.ok, true, outcome.aborted?.message)
+  t.ok(events.some((e) => e.event === 'adopted' && e.oldPid === sim.original[2]), 'step 3 adopts the respawn of its worker')
+  t.equal(outcome.steps[2]?.newPid, sim.respawned(), "the master's respawn is step 3's replacement")
+  t.same({ ttins: sim.stats().ttins, ttous: sim.stats().ttous }, { ttins: 2, ttous: 2 }, 'no TTIN for the adopted step')
+  t.equal(sim.live.size, 3)
+})
+
+t.test('replace through the master: a replacement that is not ready stops the run; its old worker is gone, the rest untouched, no surplus', async (t) => {
+  const sim = simulation({ workers: 3, ready: (n) => n !== 2 })
+  const { outcome } = await runRoll(t, sim, { batch: 1, handover: true })
+  t.equal(outcome.aborted?.reason, 'not-ready')
+  t.equal(outcome.surplus, 0, 'the step sent its TTOU before the boot: the master keeps N')
+  t.same(outcome.untouched, [sim.original[2]], 'the third old worker still serves')
+  t.same({ ttins: sim.stats().ttins, ttous: sim.stats().ttous }, { ttins: 2, ttous: 2 }, 'nothing sent after the failure')
+})
