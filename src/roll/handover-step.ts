@@ -20,10 +20,11 @@ import { lookBeforeSignal } from './watch.js'
 export async function handoverStep(run: RollRun, step: StepRecord): Promise<void> {
   // The master's queue is held until the retired worker is reaped: a TTOU before that would stop it again.
   const adopted = await run.withMaster(async () => {
-    if (!lookBeforeSignal(run).some((w) => w.pid === step.oldPid)) return true
-    await surgeUp(run, step)
+    const workers = lookBeforeSignal(run)
+    if (!workers.some((w) => w.pid === step.oldPid)) return true
+    await surgeUp(run, step, workers)
     // the retirement is awaited alongside the boot: the next signal waits for the READY, not for it
-    await surgeDown(run, step, false)
+    await surgeDown(run, step, workers, false)
     return false
   })
   if (adopted) return adopt(run, step)

@@ -7,8 +7,9 @@ import { formatMs } from '../config.js'
 import { awaitReady } from './await-ready.js'
 import { accountRetirement } from './attribution.js'
 import { StepFailure } from './failure.js'
-import { lookAtWorkers } from './look.js'
-import { takeOver, type StepRecord } from './records.js'
+import type { ProcInfo } from '../proc/procfs.js'
+import { childrenNow, lookAtWorkers } from './look.js'
+import { isOldWorker, stopped, takeOver, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { ensureMaster, lookBeforeSignal, until } from './watch.js'
 
@@ -16,19 +17,19 @@ export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter } = run.input
   if (!adapter.surgeUp || !adapter.surgeDown) throw new StepFailure('internal', `${adapter.label} cannot surge`)
   // One master signal at a time, and each verified before the next (Gunicorn drops queued signals).
-  await run.withMaster(() => surgeUp(run, step))
+  await run.withMaster(() => surgeUp(run, step, lookBeforeSignal(run)))
   step.state = 'awaiting-ready'
   run.progress()
   await awaitReady(run, step)
   // The new worker serves; now the master stops its oldest one.
-  await run.withMaster(() => surgeDown(run, step))
+  await run.withMaster(() => surgeDown(run, step, lookBeforeSignal(run)))
 }
 
-/** TTIN, then wait until the master lists a new child (it forks at once). */
-export async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
+/** TTIN, then wait until the master lists a new child (it forks at once). `workers`: the look just before. */
+export async function surgeUp(run: RollRun, step: StepRecord, workers: readonly ProcInfo[]): Promise<void> {
   const { adapter, target } = run.input
   const { masterReactTimeoutMs } = run.opts
-  const before = new Set(lookBeforeSignal(run).map((w) => w.pid))
+  const before = new Set(workers.map((w) => w.pid))
   step.signalTick = run.proc.bootTick()
   adapter.surgeUp?.(target)
   masterSignalled(run, 'SIGTTIN', step.index, step.signalTick)
@@ -48,14 +49,14 @@ export async function surgeUp(run: RollRun, step: StepRecord): Promise<void> {
 /**
  * TTOU, then wait until the old worker the master retires has exited and been reaped: until it is
  * reaped the master still lists it, and a TTOU sent meanwhile would stop it again instead of the
- * next oldest (manage_workers kills the oldest it lists). `fast`: the next step waits for it.
+ * next oldest (manage_workers kills the oldest it lists). `workers`: the look just before (its
+ * old workers are the candidates). `fast`: the next step waits for it.
  */
-export async function surgeDown(run: RollRun, step: StepRecord, fast = true): Promise<void> {
+export async function surgeDown(run: RollRun, step: StepRecord, workers: readonly ProcInfo[], fast = true): Promise<void> {
   const { adapter, target } = run.input
   const { drainTimeoutMs } = run.opts
-  ensureMaster(run)
-  const oldAlive = () => run.records.oldPids.filter((p) => run.proc.isAlive(p))
-  const before = oldAlive()
+  const ours = stopped(run.records)
+  const candidates = workers.filter((w) => isOldWorker(run.records, w.pid) && !ours.includes(w.pid))
   // the next old worker to go is the one the master retires on this TTOU, not an exit it owes a respawn for
   run.records.retiring++
   adapter.surgeDown?.(target)
@@ -63,30 +64,37 @@ export async function surgeDown(run: RollRun, step: StepRecord, fast = true): Pr
   // the master lowered its count on TTOU: whatever the drain does now, this step left no surplus
   run.records.surplus--
   const t0 = Date.now()
-  // the next step waits for this exit: looked for within milliseconds (pace.ts)
+  let retired: number | null = null
   await until(
     run,
     drainTimeoutMs,
-    () => oldAlive().length < before.length,
+    () => (retired = reapedAmong(run, candidates)) !== null,
     () => new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
     fast,
   )
-  const retired = before.find((p) => !run.proc.isAlive(p)) ?? null
   if (retired === null) return
   accountRetirement(run.records, retired)
   takeOver(run.records, step, retired)
   step.stoppedPid = retired
   step.exitedAt = Date.now()
   run.input.emit({ event: 'retired', pid: retired, ms: Date.now() - t0, why: 'TTOU: the master stopped its oldest worker' })
-  // the master reaps it within milliseconds of its exit; a TTOU before that would stop it again
-  await until(run, drainTimeoutMs, () => !isChildOf(run, retired), () =>
-    new StepFailure('master-unresponsive', `${target.description} did not reap worker ${retired} within ${formatMs(drainTimeoutMs)} of its exit`),
-    fast,
-  )
 }
 
-function isChildOf(run: RollRun, pid: number): boolean {
-  return run.proc.readStat(pid)?.ppid === run.input.target.masterPid
+/**
+ * The first of `candidates` that the master no longer has: exited and reaped (or gone, its pid
+ * taken by another process). One read of the master's children list, and a stat read only of a
+ * candidate missing from it (the list can skip a child while another is reaped); without that
+ * list, a stat read of each.
+ */
+function reapedAmong(run: RollRun, candidates: readonly ProcInfo[]): number | null {
+  const children = childrenNow(run)
+  const listed = children === null ? null : new Set(children)
+  for (const w of candidates) {
+    if (listed?.has(w.pid)) continue
+    const s = run.proc.readStat(w.pid)
+    if (s === null || s.ppid !== run.input.target.masterPid || s.startTicks !== w.startTicks) return w.pid
+  }
+  return null
 }
 
 /** After a good run, hand back workers a failed surge left above the configured count. */
