@@ -12,7 +12,7 @@ import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.j
 import { StepFailure } from './failure.js'
 import { observe } from './observe.js'
 import { bootingPause } from './pace.js'
-import { groupMismatch, readyTimeoutMessage, refusal, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
+import { groupMismatch, readyTimeoutMessage, refusal, startsNext, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
 import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { watchMaster, watchRound } from './watch.js'
@@ -113,6 +113,7 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: Arrival
     preload: step.preload,
     app: v.kind === 'full' ? v.app : null,
     ...(step.hookVersion !== undefined ? { hookVersion: step.hookVersion } : {}),
+    next: startsNext(run.records, step, run.opts.waitMinReady),
   })
 }
 

@@ -47,6 +47,8 @@ export type RollEvent =
       app?: string | null
       /** the hook version the new worker reported (HOOK); null: none, an old hook; absent: a bare datagram */
       hookVersion?: string | null
+      /** the old worker of the step that starts as soon as this one ends (policy startsNext); null: none at once */
+      next?: number | null
     }
   | { event: 'retired'; pid: number; ms: number; why: string }
   /** every step done: the run ends once these new workers have been up for --min-ready (`ms` from now) */

@@ -86,6 +86,16 @@ export function walkDone(r: RollRecords, batch: number): boolean {
   return running(r.steps).length === 0 && nextStep(r, batch) === null
 }
 
+/**
+ * The old worker of the step the walk starts as soon as `step` (about to end on its READY) does:
+ * the first not begun, unless the run is stopped, or --wait-min-ready holds it back for the
+ * window. null: none starts at once. The state file records it as in flight with the READY.
+ */
+export function startsNext(r: RollRecords, step: StepRecord, waitMinReady: boolean): number | null {
+  if (r.aborted !== null || waitMinReady) return null
+  return unstarted(r.steps).find((s) => s !== step)?.oldPid ?? null
+}
+
 /** What the run knows, besides its records, when it judges a datagram. */
 export interface ArrivalContext {
   acceptBareOk: boolean

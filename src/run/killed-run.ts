@@ -18,7 +18,8 @@ export function unfinishedRunNote(prior: GroupState | null, live: ReadonlySet<nu
   return (
     `the previous run (pid ${r.runPid}, started ${r.startedAt}) ${how} at step ${Math.min(r.done + 1, r.total)} of ${r.total}, ` +
     `after ${r.done} replaced: ${stillOld.length} worker(s) still run the code from before it (${stillOld.join(', ') || 'none'})` +
-    (inFlight.length ? `; it had signalled ${inFlight.join(', ')}` : '') +
+    // in flight: signalled, or about to be (the state file names a step's worker just before its signal)
+    (inFlight.length ? `; it was replacing ${inFlight.join(', ')}` : '') +
     '. This run starts from the workers there are now'
   )
 }

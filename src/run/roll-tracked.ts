@@ -36,6 +36,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
   const { target, adapter } = run.resolved
   const plan = r.plan ?? run.plan
   const recorder = new RollRecorder(run)
+  const first = r.selected[0]?.pid ?? null
   const record = (fn: (s: GroupState) => void) => recorder.record(fn)
   record((s) => {
     s.roll = {
@@ -44,11 +45,12 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       strategy: plan.strategy,
       total: r.selected.length,
       done: 0,
-      inFlight: [],
+      // the first step starts at once: in flight from the start, so that its signal needs no write first
+      inFlight: first === null ? [] : [first],
       oldPids: r.workers.map((w) => w.pid),
     }
   })
-  const inFlight = new InFlightRecord(record, plan.strategy)
+  const inFlight = new InFlightRecord(record, plan.strategy, first)
   const refused = recorder.refusedAtStart()
   if (refused) throw refused
   const outcome = await roll({
@@ -78,7 +80,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       if (e.event === 'ready' && e.newPid !== null) {
         record((s) => {
           recordReady(s, e, target)
-          inFlight.readyIn(s, e.oldPid)
+          inFlight.readyIn(s, e.oldPid, e.next)
         })
       }
       if (e.event === 'ready' && e.hookVersion !== undefined) checkHookVersion(run.out, e.newPid, e.hookVersion)
@@ -98,19 +100,33 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
 /**
  * The state file's steps in flight (their old pids), written only when the list changes: an exit
  * moves no step out of flight, and a replace step's READY, which ends it, is written with its
- * ready record, so the end of the step needs no write of its own before the next signal.
+ * ready record, together with the old worker of the step that starts next (the READY's `next`),
+ * before that step signals. So a replace step costs one write of the state file: its READY.
  */
 class InFlightRecord {
-  private written: number[] = []
+  private written: number[]
+  /** written in flight before its step began: with the roll's start, or with the last READY */
+  private announced: number | null
 
   constructor(
     private readonly record: (fn: (s: GroupState) => void) => boolean,
     private readonly strategy: RestartPlan['strategy'],
-  ) {}
+    first: number | null,
+  ) {
+    this.written = first === null ? [] : [first]
+    this.announced = first
+  }
 
   /** After a transition: the steps in flight now, unless the file already says so. */
   write(steps: readonly StepRecord[]): void {
     const now = inFlight(steps).map((x) => x.oldPid ?? 0)
+    const a = this.announced
+    if (a !== null && !now.includes(a)) {
+      // still about to start, unless the run stopped
+      const waiting = steps.some((x) => x.oldPid === a && x.state === 'pending') && !steps.some((x) => x.state === 'failed')
+      if (waiting) now.push(a)
+      else this.announced = null
+    }
     if (now.join(' ') === this.written.join(' ')) return
     this.written = now
     this.record((s) => {
@@ -118,13 +134,17 @@ class InFlightRecord {
     })
   }
 
-  /** Inside the ready record: a replace step is out of flight once its replacement is ready (surge still retires an old worker). */
-  readyIn(s: GroupState, oldPid: number | null): void {
+  /** Inside the ready record: a replace step is out of flight once its replacement is ready (surge still retires an old worker), and the next one in. */
+  readyIn(s: GroupState, oldPid: number | null, next: number | null | undefined): void {
     if (this.strategy !== 'replace' || !s.roll) return
     const i = this.written.indexOf(oldPid ?? 0)
-    if (i < 0) return
-    this.written = this.written.filter((_, j) => j !== i)
-    s.roll.inFlight = this.written
+    let list = i < 0 ? this.written : this.written.filter((_, j) => j !== i)
+    if (next !== null && next !== undefined && !list.includes(next)) {
+      list = [...list, next]
+      this.announced = next
+    }
+    this.written = list
+    s.roll.inFlight = list
   }
 }
 

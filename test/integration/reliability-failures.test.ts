@@ -104,7 +104,7 @@ t.test('a run killed with SIGKILL mid-roll: the next run says what it left, in i
     next.stderr,
     new RegExp(
       `warning: the previous run \\(pid ${run.pid}, started [^)]+\\) was killed \\(it left its lock behind\\) at step 1 of 3, after 0 replaced: ` +
-        `2 worker\\(s\\) still run the code from before it \\(${original.slice(1).join(', ')}\\); it had signalled ${original[0]}`,
+        `2 worker\\(s\\) still run the code from before it \\(${original.slice(1).join(', ')}\\); it was replacing ${original[0]}`,
     ),
   )
   t.same(original.filter(isAlive), [], 'and every old worker is replaced')

@@ -203,3 +203,15 @@ t.test('a reload by the count: a worker told to stop on TTOU is still listed unt
   r.retiring = 0
   t.match(reloadedByCount(r, 5), /it runs 5 workers/, 'once it is accounted for, one more is a reload')
 })
+
+t.test('startsNext: the worker of the step that starts once this one ends, for the state file to name with the READY', async (t) => {
+  const { startsNext } = await import('../../src/roll/policy.js')
+  const r = records(['awaiting-ready', 'unstarted', 'unstarted'])
+  const step = r.steps[0]!
+  t.equal(startsNext(r, step, false), 20, 'the first not begun')
+  t.equal(startsNext(r, step, true), null, '--wait-min-ready: it waits for the window first')
+  const last = records(['ready', 'ready', 'awaiting-ready'])
+  t.equal(startsNext(last, last.steps[2]!, false), null, 'the last step: none')
+  const stopped = records(['awaiting-ready', 'unstarted'], true)
+  t.equal(startsNext(stopped, stopped.steps[0]!, false), null, 'after a failure no step starts')
+})

@@ -108,7 +108,7 @@ t.test('a run killed mid-roll: the next run says what it left', async (t) => {
   t.equal(
     unfinishedRunNote(s, new Set([21, 13, 14, 30]), holder),
     'the previous run (pid 77, started 2026-12-01T09:00:00Z) was killed (it left its lock behind) at step 2 of 4, after 1 replaced: ' +
-      '2 worker(s) still run the code from before it (13, 14); it had signalled 12. This run starts from the workers there are now',
+      '2 worker(s) still run the code from before it (13, 14); it was replacing 12. This run starts from the workers there are now',
   )
   t.match(unfinishedRunNote(s, new Set([13]), null), /did not finish \(killed, or stopped before it could record its end\)/)
   t.equal(unfinishedRunNote(emptyState('k', 'app', 'gunicorn', 1), new Set(), null), null, 'the last run finished')
