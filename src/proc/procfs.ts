@@ -112,19 +112,43 @@ function hasChildrenFiles(): boolean {
  */
 export function childPids(ppid: number): number[] | null {
   if (!hasChildrenFiles()) return null
-  let tasks: string[]
+  for (let fresh = false; ; fresh = true) {
+    const tasks = tasksOf(ppid, fresh)
+    if (tasks === null) return []
+    const out = new Set<number>()
+    let ended = false
+    for (const tid of tasks) {
+      const text = readProcText(`/proc/${ppid}/task/${tid}/children`)
+      // the thread ended meanwhile: its children went to another thread of the group, read the list again
+      if (text === null) ended = true
+      else for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
+    }
+    if (!ended || fresh) return [...out]
+  }
+}
+
+/**
+ * Each parent's threads as last listed, and when. A master forks from the threads it has and
+ * seldom starts one, so a poll reads its task list again only once a second (or as soon as a
+ * thread in it has ended): a child forked by a thread younger than that is seen within a second.
+ */
+const taskLists = new Map<number, { tids: string[]; at: number }>()
+const TASKS_FRESH_MS = 1_000
+const TASK_LISTS_KEPT = 64
+
+function tasksOf(ppid: number, fresh: boolean): string[] | null {
+  const known = taskLists.get(ppid)
+  if (!fresh && known && Date.now() - known.at < TASKS_FRESH_MS) return known.tids
+  let tids: string[]
   try {
-    tasks = readdirSync(`/proc/${ppid}/task`)
+    tids = readdirSync(`/proc/${ppid}/task`)
   } catch {
-    return []
+    taskLists.delete(ppid)
+    return null
   }
-  const out = new Set<number>()
-  for (const tid of tasks) {
-    const text = readProcText(`/proc/${ppid}/task/${tid}/children`)
-    if (text === null) continue // the thread ended meanwhile: its children went to another thread of the group
-    for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
-  }
-  return [...out]
+  if (!known && taskLists.size >= TASK_LISTS_KEPT) taskLists.delete(taskLists.keys().next().value as number)
+  taskLists.set(ppid, { tids, at: Date.now() })
+  return tids
 }
 
 /** The children each parent had at its last look, looked at again the next time: the kernel's list may skip one. */
