@@ -35,3 +35,60 @@ export function readProcText(path: string, maxBytes = Number.POSITIVE_INFINITY):
     closeSync(fd)
   }
 }
+
+/**
+ * The same for a file read again and again (a process's stat, a thread's children list), through
+ * a descriptor kept open: each read is one pread(2) from offset 0, which /proc answers afresh. A
+ * kept descriptor names the process it was opened on, not its pid: once that process is reaped,
+ * its reads fail (ESRCH) and the path is opened anew, so a reused pid is read as the new process
+ * it is, as an open would. At most HELD_MAX are kept, the longest held closed first.
+ */
+export function readProcHeld(path: string): string | null {
+  const fd = held.get(path)
+  if (fd !== undefined) {
+    const text = readAt0(fd)
+    if (text !== null) return text
+    held.delete(path)
+    closeQuietly(fd)
+  }
+  let fresh: number
+  try {
+    fresh = openSync(path, 'r')
+  } catch {
+    return null
+  }
+  const text = readAt0(fresh)
+  if (text === null) {
+    closeQuietly(fresh)
+    // a file longer than the buffer, or an error: one whole read the usual way
+    return readProcText(path)
+  }
+  if (held.size >= HELD_MAX) {
+    const [oldPath, oldFd] = held.entries().next().value as [string, number]
+    held.delete(oldPath)
+    closeQuietly(oldFd)
+  }
+  held.set(path, fresh)
+  return text
+}
+
+const held = new Map<string, number>()
+const HELD_MAX = 512
+
+/** The whole file when it fits the buffer; null when the read fails or it does not fit. */
+function readAt0(fd: number): string | null {
+  try {
+    const n = readSync(fd, buf, 0, buf.length, 0)
+    return n < buf.length ? buf.toString('utf8', 0, n) : null
+  } catch {
+    return null
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // already closed
+  }
+}

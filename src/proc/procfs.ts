@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs'
 import { errnoCode } from '../errors.js'
-import { readProcText } from './proc-read.js'
+import { readProcHeld, readProcText } from './proc-read.js'
 
 /** Linux's USER_HZ: /proc/PID/stat counts process start in these ticks. 100 on every mainstream arch. */
 export const CLK_TCK = 100
@@ -33,7 +33,7 @@ export interface ProcInfo extends ProcStat {
 }
 
 export function readStat(pid: number): ProcStat | null {
-  const text = readProcText(`/proc/${pid}/stat`)
+  const text = readProcHeld(`/proc/${pid}/stat`)
   if (text === null) return null
   // comm is in parentheses and may itself contain spaces and parentheses: split on the last ')'.
   const open = text.indexOf('(')
@@ -118,7 +118,7 @@ export function childPids(ppid: number): number[] | null {
     const out = new Set<number>()
     let ended = false
     for (const tid of tasks) {
-      const text = readProcText(`/proc/${ppid}/task/${tid}/children`)
+      const text = readProcHeld(`/proc/${ppid}/task/${tid}/children`)
       // the thread ended meanwhile: its children went to another thread of the group, read the list again
       if (text === null) ended = true
       else for (const p of text.split(/\s+/)) if (p !== '') out.add(Number(p))
