@@ -1,5 +1,5 @@
-// `npm run prepare`: build dist/ (npm runs it after `npm ci`, on `npm pack`, and in the clone of a
-// git install). In that clone, npm 10 and 11 run the dependency install with the outer command's
+// `npm run prepare`: build dist/, tsc then the bundle (npm runs it after `npm ci`, on `npm pack`,
+// and in the clone of a git install). In that clone, npm 10 and 11 run the dependency install with the outer command's
 // -g (npm/cli#4148): the devDependencies land in the global prefix, not here, and `tsc` is not
 // found. So when TypeScript is missing, install the locked devDependencies into this folder first.
 import { spawnSync } from 'node:child_process'
@@ -23,6 +23,7 @@ if (!existsSync(tsc)) {
   run(cmd, [...pre, 'install', '--global=false', '--location=project', '--include=dev', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund'], env)
 }
 run(process.execPath, [tsc, '-p', 'tsconfig.json'])
+run(process.execPath, ['scripts/bundle.mjs'])
 
 // The same install, being global, has also replaced the package folder that the outer install is
 // filling (its dependencies are already unpacked there) with a link to this temporary clone

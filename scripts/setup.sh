@@ -11,12 +11,11 @@ cd "$(dirname "$0")/.."
 #   uwsgi-core, uwsgi-plugin-python3          uWSGI 2.0 with its Python 3 plugin
 #   wrk                                       load for the benchmark
 #   time                                      GNU time (/usr/bin/time): the benchmark's peak RSS and CPU of the CLI
-#   procps                                    ps(1), which ps-tree reads
 #   python3                                   the hook's own tests
 #   haproxy                                   HAProxy 2.6, the load balancer whose runtime API drains a host
 #   ansible-core                              ansible-playbook 2.14, which rolls a fleet with the bundled module
 #   python3-venv                              the venvs of scripts/setup-venvs.sh (Gunicorn 26, Uvicorn, FastAPI, Django)
-DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk time procps python3
+DEBIAN_PACKAGES=(gunicorn python3-setproctitle apache2 libapache2-mod-wsgi-py3 uwsgi-core uwsgi-plugin-python3 wrk time python3
   haproxy ansible-core python3-venv)
 
 missing=()

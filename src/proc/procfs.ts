@@ -1,6 +1,6 @@
 /**
- * The one seam over the process table: /proc reads and kill(2) (ps(1)'s and pidusage's views are
- * in ps-view.ts). Everything that looks at or signals another process goes through here, so the
+ * The one seam over the process table: /proc reads and kill(2) (pidusage's view of CPU and
+ * memory is in usage.ts). Everything that looks at or signals another process goes through here, so the
  * rest of the code can be tested with plain data.
  *
  * A process that is already gone (ESRCH, or a missing /proc entry) is an outcome,

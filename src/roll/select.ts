@@ -5,7 +5,7 @@
 import { DEFAULTS, formatMs } from '../config.js'
 import type { Output } from '../output/logger.js'
 import { sleep, type ProcInfo } from '../proc/procfs.js'
-import { childrenViaPs, usage } from '../proc/ps-view.js'
+import { usage } from '../proc/usage.js'
 import type { Resolved } from '../servers/resolve.js'
 import { selectWorkers, type Selection, type SelectionCriteria } from './plan.js'
 
@@ -13,9 +13,9 @@ import { selectWorkers, type Selection, type SelectionCriteria } from './plan.js
 export type Skipped = Selection['skipped'][number]
 
 /**
- * The workers to plan with: the adapter's view (/proc) checked against ps(1)'s view of the master's
- * children (ps-tree). A pid in only one of them is starting or exiting right now; it is left out of
- * this run rather than signalled mid-transition.
+ * The workers to plan with: two looks at the master's workers (/proc), STABLE_GAP_MS apart. A
+ * worker in only one of them (or a pid that is another process in the second) is starting or
+ * exiting right now; it is left out of this run rather than signalled mid-transition.
  */
 export async function stableWorkers(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
   await settleBooting(resolved, out)
@@ -51,19 +51,20 @@ async function settleBooting(resolved: Resolved, out: Output): Promise<void> {
 }
 
 async function stableList(resolved: Resolved, out: Output): Promise<ProcInfo[]> {
-  const viaProc = resolved.adapter.workers(resolved.target)
-  let viaPs: Set<number>
-  try {
-    viaPs = new Set((await childrenViaPs(resolved.target.masterPid)).map((p) => p.pid))
-  } catch (err) {
-    out.logger.warn({ event: 'ps-failed', error: (err as Error).message }, 'ps(1) could not list the process tree; using /proc alone')
-    return viaProc
-  }
-  const stable = viaProc.filter((w) => viaPs.has(w.pid))
-  const moving = viaProc.filter((w) => !viaPs.has(w.pid)).map((w) => w.pid)
+  const first = resolved.adapter.workers(resolved.target)
+  await sleep(STABLE_GAP_MS)
+  const second = new Map(resolved.adapter.workers(resolved.target).map((w) => [w.pid, w.startTicks]))
+  const stable = first.filter((w) => second.get(w.pid) === w.startTicks)
+  const moving = [...first.filter((w) => !stable.includes(w)).map((w) => w.pid), ...[...second.keys()].filter((p) => !first.some((w) => w.pid === p))]
   if (moving.length) out.logger.info({ event: 'in-transition', pids: moving }, `left out ${moving.length} worker(s) that are starting or exiting right now`)
   return stable
 }
+
+/**
+ * Between the two looks of stableWorkers. (They were /proc and ps(1), which read /proc too: its
+ * 30 to 50 ms of start-up only made the gap longer.)
+ */
+const STABLE_GAP_MS = 10
 
 /** The selection criteria (--older-than, --rss-above, --max-workers) applied, reading RSS only when asked for. */
 export async function select(workers: ProcInfo[], criteria: SelectionCriteria): Promise<Selection> {

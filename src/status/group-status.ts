@@ -6,7 +6,7 @@
 import { groupMemory, readPss } from '../proc/memory.js'
 import { listenAddresses } from '../proc/listen-sockets.js'
 import { isAlive, procInfo, type ProcInfo } from '../proc/procfs.js'
-import { usage, type Usage } from '../proc/ps-view.js'
+import { usage, type Usage } from '../proc/usage.js'
 import { failingInState, releaseRootOf, tellFailing } from '../run/failing-workers.js'
 import type { RequestCounts, ServerAdapter, Target } from '../servers/types.js'
 import { holderAlive, lockPath, readHolder } from '../state/lock.js'
