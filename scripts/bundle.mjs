@@ -16,6 +16,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // class and function names as written: commander names its errors after their class (CommanderError)
+  keepNames: true,
   // the CommonJS dependencies (pino, commander) call require() for Node's own modules
   banner: { js: "import { createRequire as __rrRequire } from 'node:module'; const require = __rrRequire(import.meta.url);" },
   logLevel: 'warning',

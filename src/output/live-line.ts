@@ -45,7 +45,7 @@ export class LiveLine {
             e.action === 'surge'
               ? 'waiting for the extra worker to report READY'
               : e.via === 'master'
-                ? 'waiting for its replacement to report READY (it finishes its requests and exits meanwhile)'
+                ? 'waiting for its replacement to report READY'
                 : 'waiting for it to finish its requests and exit',
           since: this.now(),
         })

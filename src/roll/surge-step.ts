@@ -65,19 +65,31 @@ export async function surgeDown(run: RollRun, step: StepRecord, workers: readonl
   run.records.surplus--
   const t0 = Date.now()
   let retired: number | null = null
-  await until(
-    run,
-    drainTimeoutMs,
-    () => (retired = reapedAmong(run, candidates)) !== null,
-    () => new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
-    fast,
-  )
+  await until(run, drainTimeoutMs, () => (retired = reapedAmong(run, candidates)) !== null, () => drainTimedOut(run, step, candidates), fast)
   if (retired === null) return
   accountRetirement(run.records, retired)
   takeOver(run.records, step, retired)
   step.stoppedPid = retired
   step.exitedAt = Date.now()
   run.input.emit({ event: 'retired', pid: retired, ms: Date.now() - t0, why: 'TTOU: the master stopped its oldest worker' })
+}
+
+/**
+ * No old worker exited: the master stopped its oldest (the first candidate), which is still
+ * finishing a request or ignores the signal. It counts as stopped by this step, not untouched.
+ */
+function drainTimedOut(run: RollRun, step: StepRecord, candidates: readonly ProcInfo[]): StepFailure {
+  const { adapter, target } = run.input
+  const wait = formatMs(run.opts.drainTimeoutMs)
+  const oldest = candidates[0]
+  if (oldest === undefined) return new StepFailure('drain-timeout', `no old worker of ${target.description} exited within ${wait} of TTOU`)
+  takeOver(run.records, step, oldest.pid)
+  step.stoppedPid = oldest.pid
+  return new StepFailure(
+    'drain-timeout',
+    `worker ${oldest.pid} did not exit within ${wait} of ${adapter.stopSignal}: its master sent it on TTOU, its oldest worker; ` +
+      'it is still finishing a request, or ignores the signal. It was left running; raise --drain-timeout if requests are that long',
+  )
 }
 
 /**

@@ -38,6 +38,9 @@ t.test('an old worker that ignores TERM: drain-timeout, exit 4, it is left runni
   t.same(original.filter(isAlive), original, 'all three old workers still run: the stubborn one and the two never signalled')
   t.same(report.untouched.sort(), original.slice(1).sort())
   t.equal(report.errorResistance, true)
+  // the step went through the master: its TTIN started the replacement before the TTOU stopped the oldest
+  const added = server.workerPids().filter((p) => !original.includes(p))
+  t.equal(added.length, 1, `the replacement the master started on TTIN runs beside them (${added.join(', ')})`)
 })
 
 t.test('the readiness port already taken: exit 5 before any signal', async (t) => {

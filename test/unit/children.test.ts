@@ -35,7 +35,7 @@ t.test('a child the kernel list skips is still found while its own stat says it 
   }
   const fs = await import('node:fs')
   const procfs = await t.mockImport<typeof import('../../src/proc/procfs.js')>('../../src/proc/procfs.js', {
-    '../../src/proc/proc-read.js': { readProcText: (p: string) => files[p]?.() ?? null },
+    '../../src/proc/proc-read.js': { readProcText: (p: string) => files[p]?.() ?? null, readProcHeld: (p: string) => files[p]?.() ?? null },
     'node:fs': {
       ...fs,
       existsSync: (p: string) => (p.endsWith('/children') ? true : fs.existsSync(p)),
