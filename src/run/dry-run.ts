@@ -8,7 +8,7 @@ import { formatMs } from '../config.js'
 import { EXIT, type ExitCode } from '../errors.js'
 import { planPreflight } from '../preflight/plan.js'
 import type { ProcInfo } from '../proc/procfs.js'
-import { replacesThroughMaster } from '../roll/plan.js'
+import { replaceVia } from './replace-via.js'
 import { stableWorkers } from '../roll/select.js'
 import { readState, stateKey } from '../state/state-file.js'
 import { printJson, stateDir } from '../commands/common.js'
@@ -25,6 +25,8 @@ export interface DryRunReport {
   strategy: string
   /** how each step stops its old worker: a signal to it, or TTIN then TTOU to the master (which stops its oldest) */
   via: 'worker' | 'master'
+  /** why not through the master, when it could retire the oldest workers (their keep-alive drain), or null */
+  viaWhy: string | null
   batch: number
   workers: number[]
   /** in the order they would be signalled */
@@ -54,6 +56,7 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
   const quiet = { ...locked, flags: { ...locked.flags, json: false }, workers }
   const chosen = workers.length ? await steps.choose(quiet, prepared) : { selected: [], skipped: [] }
   const { selected, skipped } = typeof chosen === 'number' ? { selected: [] as ProcInfo[], skipped: [] } : chosen
+  const via = replaceVia(start.plan.strategy, resolved.adapter, target, workers, selected)
   const report: DryRunReport = {
     ok: true,
     dryRun: true,
@@ -61,7 +64,8 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
     server: target.server,
     masterPid: target.masterPid,
     strategy: start.plan.strategy,
-    via: start.plan.strategy === 'surge' || replacesThroughMaster(start.plan.strategy, resolved.adapter.canSurge, workers, selected) ? 'master' : 'worker',
+    via: via.via,
+    viaWhy: via.why,
     batch: start.plan.batch,
     workers: workers.map((w) => w.pid),
     selected: selected.map((w) => w.pid),
@@ -103,7 +107,7 @@ function describe(r: DryRunReport, selected: readonly ProcInfo[], description: s
     lines.push(
       r.via === 'master'
         ? 'each step: TTIN then TTOU to the master, which stops its oldest worker (the next listed), so that its exit overlaps the boot of its replacement'
-        : 'each step: a graceful stop to the worker listed, then the READY of its replacement',
+        : `each step: a graceful stop to the worker listed, then the READY of its replacement${r.viaWhy ? ` (not through the master: ${r.viaWhy})` : ''}`,
     )
   }
   if (selected.length === 0) lines.push('would signal no worker: none matches the selection')

@@ -13,9 +13,9 @@ import type { RestartPlan } from './flags.js'
 import type { GroupRun } from './group-run.js'
 import { checkHookVersion } from './hook-version.js'
 import type { Target } from '../servers/types.js'
-import { replacesThroughMaster } from '../roll/plan.js'
 import { recordPreload } from './preload-guard.js'
 import type { ReleaseCheck } from './release-check.js'
+import { replaceVia } from './replace-via.js'
 import { RollRecorder } from './state-guard.js'
 
 /** What one roll of a run touches; the rollback after a failed deploy is a second roll of the same run. */
@@ -51,6 +51,8 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
     }
   })
   const inFlight = new InFlightRecord(record, plan.strategy, first)
+  const via = replaceVia(plan.strategy, adapter, target, r.workers, r.selected)
+  if (via.why !== null) run.out.logger.info({ event: 'replace-via-worker', why: via.why }, `each worker gets its own ${adapter.stopSignal}, not the master's TTOU: ${via.why}`)
   const refused = recorder.refusedAtStart()
   if (refused) throw refused
   const outcome = await roll({
@@ -62,7 +64,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
     interrupt: recorder.signal,
     options: {
       strategy: plan.strategy,
-      handover: replacesThroughMaster(plan.strategy, adapter.canSurge, r.workers, r.selected),
+      handover: via.via === 'master' && plan.strategy === 'replace',
       batch: plan.batch,
       readyTimeoutMs: plan.readyTimeoutMs,
       drainTimeoutMs: plan.drainTimeoutMs,

@@ -118,6 +118,11 @@ export interface ServerAdapter {
   surgeUp?(target: Target): void
   /** Ask the master for one fewer worker: it stops its oldest one. */
   surgeDown?(target: Target): void
+  /**
+   * Why a replace must not go through the master (TTIN, then TTOU) for this group, or null when it
+   * may: its workers drain on TERM, and the master repeats the TERM of a worker it retires
+   */
+  whyNotThroughMaster?(target: Target): string | null
 
   /** Why the master may have exited, in the server's terms. */
   masterGoneHint(target: Target): string

@@ -97,11 +97,16 @@ for (const g of gthread) {
     const original = server.workerPids()
     const flags = ['--group', name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', tempDir(t, 'state')]
     const load = startLoad({ port: server.port, keepAlive: true, concurrency: 8, maxDurationMs: 60_000, maxRequests: 60_000 })
-    const run = await runCli([...flags, '--json'])
+    const dry = await runCli([...flags, '--dry-run'])
+    t.match(dry.stdout, /each step: a graceful stop to the worker listed, .*not through the master: its gthread workers drain keep-alive connections on TERM/, 'the dry run says why not through the master')
+    const run = await runCli([...flags, '--json', '--log-format', 'json'])
     const traffic = await load.stop()
     const report = run.json as Report
     t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-1500) })
     t.same(report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'all 3 workers replaced')
+    // the master repeats the TERM of a worker it retires on TTOU, and a second TERM ends the hook's drain at once
+    const signals = run.stderr.split('\n').filter((l) => l.includes('"event":"signal"'))
+    t.ok(signals.length === 3 && signals.every((l) => l.includes('"to":"worker"')), `one TERM to each worker, none through the master (${signals.length} signals)`)
     t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
     t.ok(traffic.connections < traffic.total / 2, `keep-alive load: ${traffic.total} requests on ${traffic.connections} connections`)
     t.comment(`gthread ${g.label}: 3 replaced in ${report.durationMs} ms; ${traffic.total} requests on ${traffic.connections} connections, ${traffic.failed} failed, p99 ${traffic.p99} ms`)

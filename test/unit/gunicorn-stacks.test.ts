@@ -57,3 +57,17 @@ t.test("a config's own post_worker_init that never calls notify_worker", async (
   t.equal(customHookHazard('/c.py', 'import rolling_restart_hook.gunicorn\npost_worker_init = rolling_restart_hook.gunicorn.post_worker_init\n'), null)
   t.ok(customHookHazard('/c.py', 'post_worker_init = my_hook\n'), 'an assignment of something else')
 })
+
+t.test('a replace goes through the master unless the workers drain on TERM (the master repeats the TERM of a worker it retires)', async (t) => {
+  const { drainsOnTerm } = await import('../../src/servers/gunicorn/drain-on-term.js')
+  const k = <T>(value: T) => ({ value, from: 'command line' })
+  const of = (workerClass: string | null, threads: number | null, keepalive: number | null) => drainsOnTerm({ workerClass: k(workerClass), threads: k(threads), keepalive: k(keepalive) } as never)
+  t.equal(of('sync', 1, 2), null, 'sync workers: through the master')
+  t.match(of('gthread', 4, 2), /gthread workers drain keep-alive connections on TERM \(keepalive = 2 s\)/)
+  t.equal(of('gthread', 4, 0), null, 'gthread without keep-alive drains nothing')
+  t.match(of('sync', 4, 2), /gthread/, 'sync with threads is gthread')
+  t.match(of('uvicorn.workers.UvicornWorker', 1, 2), /UvicornWorker workers drain keep-alive connections on TERM/)
+  t.match(of(null, 1, 2), /worker class cannot be seen/, 'unknown: each worker its own TERM')
+  t.match(of('gthread', 4, null), /keepalive cannot be seen/)
+  t.equal(of('gevent', 1, 2), null, 'gevent: the hook does not drain it, nothing to cut short')
+})

@@ -17,6 +17,7 @@ import { findAll, notFoundHint, resolve } from './find-master.js'
 import { hazards } from './hazards.js'
 import { GUNICORN_EXIT_RULES, GUNICORN_RELOAD } from './log-evidence.js'
 import { masterGoneHint, noReadyHint, wrongReleaseHint } from './hints.js'
+import { whyNotThroughMaster } from './drain-on-term.js'
 import { masterStopping } from './master-gone.js'
 import { workers, workersAmong } from './processes.js'
 
@@ -44,6 +45,7 @@ export const gunicorn: ServerAdapter = {
   surgeDown(target: Target): void {
     masterSignal(target, 'SIGTTOU')
   },
+  whyNotThroughMaster,
   masterGoneHint,
   noReadyHint,
   wrongReleaseHint,
