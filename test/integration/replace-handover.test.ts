@@ -78,21 +78,24 @@ function rssKiB(pid: number): number {
 t.test('a selection that is not the oldest workers: each chosen worker is signalled itself', async (t) => {
   const g = await gunicornGroup(t, { name: 'handover-select', workers: 3, env: { BOOT_DELAY: '0.3' } })
   const before = g.server.workerPids()
-  const fatOnes = () => before.filter((p) => rssKiB(p) > 60 * 1024)
+  const oldest = before[0] as number
+  // grown: 40 MiB above the oldest worker, so that a threshold between them leaves the oldest out
+  const grown = () => before.filter((p) => p !== oldest && rssKiB(p) > rssKiB(oldest) + 40 * 1024)
   // a request lands on whichever idle worker accepts first (most often the same one): keep one busy
-  // with a slow request while another takes the allocation, until the grown ones are not the oldest
-  for (let i = 0; i < 12 && (fatOnes().length === 0 || fatOnes().every((p, j) => p === before[j])); i++) {
+  // with a slow request while another takes the allocation
+  for (let i = 0; i < 12 && grown().length === 0; i++) {
     const busy = httpGet(g.server.port, '/slow?ms=800')
     await new Promise((r) => setTimeout(r, 150))
     t.equal((await httpGet(g.server.port, '/alloc?mb=80')).status, 200)
     await busy
   }
-  const fat = fatOnes()
-  t.ok(fat.length > 0 && !fat.every((p, j) => p === before[j]), `the workers above 60 MiB (${fat.join(', ')}) are not the oldest of ${before.join(', ')}`)
+  const cutMiB = Math.ceil(rssKiB(oldest) / 1024) + 20
+  const fat = before.filter((p) => rssKiB(p) > cutMiB * 1024)
+  t.ok(fat.length > 0 && !fat.includes(oldest), `the workers above ${cutMiB} MiB (${fat.join(', ')}) leave out the oldest, ${oldest}`)
 
-  const dry = await runCli([...g.flags.filter((f) => f !== '--json'), '--rss-above', '60M', '--dry-run'])
+  const dry = await runCli([...g.flags.filter((f) => f !== '--json'), '--rss-above', `${cutMiB}M`, '--dry-run'])
   t.match(dry.stdout, /each step: a graceful stop to the worker listed/, 'the dry run says each chosen worker is signalled')
-  const run = await runCli([...g.flags, '--rss-above', '60M'])
+  const run = await runCli([...g.flags, '--rss-above', `${cutMiB}M`])
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-2000) })
   const report = run.json as Report
   t.same(report.replaced.map((r) => r.oldPid), fat, 'exactly the chosen workers replaced')
