@@ -11,7 +11,7 @@ import type { ProcInfo } from '../proc/procfs.js'
 import { childrenNow, lookAtWorkers } from './look.js'
 import { isOldWorker, stopped, takeOver, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
-import { ensureMaster, lookBeforeSignal, until } from './watch.js'
+import { lookBeforeSignal, until } from './watch.js'
 
 export async function surgeStep(run: RollRun, step: StepRecord): Promise<void> {
   const { adapter } = run.input
@@ -118,22 +118,22 @@ export async function retireSurplus(run: RollRun, n: number): Promise<void> {
 async function handBackOne(run: RollRun): Promise<void> {
   const { adapter, target } = run.input
   const { drainTimeoutMs } = run.opts
-  ensureMaster(run)
-  const before = livePids(run)
+  const before = lookBeforeSignal(run)
   adapter.surgeDown?.(target)
   masterSignalled(run, 'SIGTTOU')
   // one of the earlier surplus is handed back: the outcome's surplus goes below zero by one
   run.records.surplus--
   const t0 = Date.now()
+  // reaped, not only exited: the next hand-back's TTOU would stop a listed one again (surgeDown)
+  let gone: number | null = null
   await until(
     run,
     drainTimeoutMs,
-    () => before.some((p) => !run.proc.isAlive(p)),
+    () => (gone = reapedAmong(run, before)) !== null,
     () => new StepFailure('drain-timeout', `no worker of ${target.description} exited within ${formatMs(drainTimeoutMs)} of TTOU`),
     true,
   )
-  const gone = before.find((p) => !run.proc.isAlive(p))
-  if (gone !== undefined) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })
+  if (gone !== null) run.input.emit({ event: 'retired', pid: gone, ms: Date.now() - t0, why: 'surplus from an earlier failed surge' })
 }
 
 function masterSignalled(run: RollRun, sig: 'SIGTTIN' | 'SIGTTOU', step?: number, tick?: number): void {
