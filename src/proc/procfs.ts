@@ -1,7 +1,7 @@
 /**
  * The one seam over the process table: /proc reads and kill(2) (pidusage's view of CPU and
- * memory is in usage.ts). Everything that looks at or signals another process goes through here, so the
- * rest of the code can be tested with plain data.
+ * memory is in usage.ts). Everything that looks at or signals another process goes through here,
+ * so the rest of the code can be tested with plain data.
  *
  * A process that is already gone (ESRCH, or a missing /proc entry) is an outcome,
  * not an exception: readers return null, `signal()` returns 'gone'.
@@ -130,7 +130,9 @@ export function childPids(ppid: number): number[] | null {
 /**
  * Each parent's threads as last listed, and when. A master forks from the threads it has and
  * seldom starts one, so a poll reads its task list again only once a second (or as soon as a
- * thread in it has ended): a child forked by a thread younger than that is seen within a second.
+ * thread in it is found gone): a child forked by a thread younger than that is seen within a
+ * second. A kept descriptor of a thread that ended reads an empty list; its children went to
+ * another thread of the group, which the list already holds.
  */
 const taskLists = new Map<number, { tids: string[]; at: number }>()
 const TASKS_FRESH_MS = 1_000
