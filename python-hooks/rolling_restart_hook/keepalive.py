@@ -13,7 +13,10 @@ TERM: a client reusing one gets an empty reply. Two measures, both from ``post_w
 * ``drain_on_term`` (gthread, keep-alive on): SIGTERM first *drains*: the worker stops
   accepting, keeps serving the connections it has (each answer now says ``close``) until none
   is left or the drain deadline passes, and only then runs Gunicorn's own SIGTERM handling.
-  Idle connections end at Gunicorn's keep-alive timeout as they always do.
+  Idle connections end at Gunicorn's keep-alive timeout as they always do. A TERM that comes
+  again while it drains (the master repeats it each turn of its loop to a worker it retires on
+  TTOU) changes nothing: ``TERM_REPEAT`` says so in the loaded-files record, where rolling-restart
+  reads it before it lets the master retire a worker.
 
 Both leave the worker as it was when anything they rely on is missing.
 """
@@ -25,6 +28,10 @@ from .util import describe, log
 
 # Longest drain: keep-alive timeout plus this, and never past graceful_timeout.
 DRAIN_MARGIN = 5.0
+
+# What a TERM received while draining does (here and in uvicorn.py): nothing, the drain goes on.
+# Hooks before this one stopped at once on it. Recorded in the loaded-files record's header.
+TERM_REPEAT = "keeps-draining"
 
 
 class _Stop(object):
@@ -100,8 +107,14 @@ def drain_on_term(worker, stop):
     state = {"accepting": True}
 
     def on_term(sig, frame):
-        if stop.draining or not worker.alive:
-            return original_exit(sig, frame)  # a second TERM: Gunicorn's own handling now
+        if not worker.alive:
+            return original_exit(sig, frame)
+        if stop.draining:
+            # Gunicorn repeats the TERM of a worker it retires on TTOU at each turn of its loop
+            # (manage_workers, until it is reaped): keep draining. The deadline bounds the drain;
+            # SIGQUIT and SIGINT still stop the worker at once, and the master kills it at
+            # graceful_timeout.
+            return None
         stop.draining = True
         stop.deadline = time.monotonic() + min(graceful, keepalive + DRAIN_MARGIN)
         queue = getattr(worker, "method_queue", None)  # 26: wake the poller as handle_exit does

@@ -25,8 +25,9 @@ elsewhere). ``--preflight-always`` runs the preflight whatever the record says.
 
 Like the master record (``master_record.py``) it is an anonymous file,
 ``os.memfd_create("rolling-restart-loaded", MFD_CLOEXEC)``, held by the worker and readable only
-where ``/proc/PID/environ`` is. Two lines of JSON: a header (version, pid, time, and the SHA-1 of
-the body), then the body. Workers that loaded the same files write the same body, so the
+where ``/proc/PID/environ`` is. Two lines of JSON: a header (version, pid, time, the SHA-1 of
+the body, and ``termRepeat``: what this hook's keep-alive drain does with a TERM that comes again,
+see ``keepalive.py``), then the body. Workers that loaded the same files write the same body, so the
 supervisor reads each worker's header and each distinct body once.
 ``ROLLING_RESTART_LOADED_RECORD=off`` writes none. Nothing here raises.
 """
@@ -38,6 +39,7 @@ import sys
 import time
 
 from . import memfd
+from .keepalive import TERM_REPEAT
 from .util import describe, log
 
 NAME = "rolling-restart-loaded"
@@ -99,7 +101,13 @@ def record():
         if not memfd.available("ROLLING_RESTART_LOADED_RECORD"):
             return None
         body = json.dumps(build(), separators=(",", ":")).encode("utf-8")
-        header = {"version": VERSION, "pid": os.getpid(), "at": time.time(), "body": hashlib.sha1(body).hexdigest()}
+        header = {
+            "version": VERSION,
+            "pid": os.getpid(),
+            "at": time.time(),
+            "body": hashlib.sha1(body).hexdigest(),
+            "termRepeat": TERM_REPEAT,
+        }
         fd = memfd.write(NAME, json.dumps(header).encode("utf-8") + b"\n" + body + b"\n", MAX_BYTES, "loaded-files record")
         if fd is not None:
             _written_by = os.getpid()

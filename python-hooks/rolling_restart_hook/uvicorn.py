@@ -117,8 +117,10 @@ def drain_on_term():
         finish()
 
     def on_term(sig, frame):
-        if state["draining"] or server.should_exit:
+        if server.should_exit:
             return original(sig, frame)
+        if state["draining"]:
+            return None  # a repeated TERM (Gunicorn's, on TTOU) keeps draining; SIGINT stops at once
         state["draining"] = True
         state["deadline"] = time.monotonic() + keepalive + DRAIN_MARGIN
         loop.call_soon_threadsafe(begin)

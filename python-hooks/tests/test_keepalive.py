@@ -141,13 +141,30 @@ class DrainTest(HookTestCase):
         worker.murder_keepalived()
         self.assertFalse(worker.alive)
 
-    def test_second_term_goes_to_gunicorn_at_once(self):
+    def test_a_repeated_term_keeps_draining(self):
+        # Gunicorn's master repeats the TERM of a worker it retired on TTOU at each turn of its loop
         worker = gthread_worker(26)
         stop, on_term = self.install(worker)
         worker.nr_conns = 1
         on_term(signal.SIGTERM, None)
+        worker.murder_keepalived()
         on_term(signal.SIGTERM, None)
+        on_term(signal.SIGTERM, None)
+        worker.murder_keepalived()
+        self.assertTrue(worker.alive)
+        worker.nr_conns = 0
+        worker.murder_keepalived()
         self.assertFalse(worker.alive)
+        self.assertEqual(worker.calls.count("handle_exit"), 1)
+
+    def test_a_term_after_the_drain_ended_is_gunicorns(self):
+        worker = gthread_worker(26)
+        stop, on_term = self.install(worker)
+        on_term(signal.SIGTERM, None)
+        worker.murder_keepalived()
+        self.assertFalse(worker.alive)
+        on_term(signal.SIGTERM, None)
+        self.assertEqual(worker.calls.count("handle_exit"), 2)
 
     def test_not_installed_without_keepalive_or_on_other_workers(self):
         worker = gthread_worker(26, keepalive_s=0)

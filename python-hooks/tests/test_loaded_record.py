@@ -48,6 +48,7 @@ class LoadedRecordTest(HookTestCase):
         link, header, body = read_back(fd)
         self.assertEqual(link, "/memfd:rolling-restart-loaded (deleted)")
         self.assertEqual((header["version"], header["pid"]), (1, os.getpid()))
+        self.assertEqual(header["termRepeat"], "keeps-draining", "a repeated TERM leaves the drain going (keepalive.py)")
         self.assertEqual(header["body"], hashlib.sha1(json.dumps(body, separators=(",", ":")).encode("utf-8")).hexdigest())
         files = dict((f[0], f) for f in body["files"])
         mine = os.path.abspath(loaded_record.__file__)

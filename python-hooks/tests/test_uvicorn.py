@@ -66,12 +66,30 @@ class UvicornDrainTest(HookTestCase):
         run(main())
         self.assertEqual(server.signals, [signal.SIGTERM])
 
-    def test_a_second_term_is_uvicorns_at_once(self):
+    def test_a_repeated_term_keeps_draining(self):
+        # Gunicorn's master repeats the TERM of a UvicornWorker it retired on TTOU
+        server = self.server
+
         async def main():
             uvicorn.drain_on_term()
             handler = signal.getsignal(signal.SIGTERM)
             handler(signal.SIGTERM, None)
+            await asyncio.sleep(0.2)
             handler(signal.SIGTERM, None)
+            handler(signal.SIGTERM, None)
+            await asyncio.sleep(0.2)
+            self.assertEqual(server.signals, [])  # still draining: a connection is open
+            server.server_state.connections.clear()
+            await asyncio.sleep(0.3)
+        run(main())
+        self.assertEqual(self.server.signals, [signal.SIGTERM])
+
+    def test_a_term_once_uvicorn_stops_is_uvicorns(self):
+        self.server.should_exit = True
+
+        async def main():
+            uvicorn.drain_on_term()
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
         run(main())
         self.assertEqual(self.server.signals, [signal.SIGTERM])
 
