@@ -1,7 +1,8 @@
 /**
  * What a worker loaded, as the bundled hook records it once the worker's probe passed
  * (python-hooks/rolling_restart_hook/loaded_record.py): a memfd `rolling-restart-loaded` held by
- * the worker, two lines of JSON, a header (version, pid, time, the SHA-1 of the body) and the body
+ * the worker, two lines of JSON, a header (version, pid, time, the SHA-1 of the body, what its
+ * keep-alive drain does with a repeated TERM) and the body
  * (each module file and directory with its identity). Workers that loaded the same files hold the
  * same body, so each worker's header is read, and each distinct body once.
  */
@@ -34,6 +35,11 @@ const HEADER_BYTES = 1024
 export interface LoadedRecord {
   /** the SHA-1 of the body, as the worker wrote it: the same for workers that loaded the same files */
   digest: string
+  /**
+   * what the worker's keep-alive drain does with a TERM that comes again (`keeps-draining`), as
+   * its hook says (keepalive.py); null from a hook that does not say, which stopped at once
+   */
+  termRepeat: string | null
   /** the body's text, read now (null: gone meanwhile) */
   body(): string | null
 }
@@ -43,9 +49,9 @@ export function loadedRecordOf(pid: number): LoadedRecord | null {
   for (const { text, from } of memfdsOf(pid, NAME, HEADER_BYTES)) {
     const newline = text.indexOf('\n')
     try {
-      const header = JSON.parse(text.slice(0, newline)) as { version?: unknown; pid?: unknown; body?: unknown }
+      const header = JSON.parse(text.slice(0, newline)) as { version?: unknown; pid?: unknown; body?: unknown; termRepeat?: unknown }
       if (header.version !== 1 || header.pid !== pid || typeof header.body !== 'string') continue
-      return { digest: header.body, body: () => bodyAt(from) }
+      return { digest: header.body, termRepeat: typeof header.termRepeat === 'string' ? header.termRepeat : null, body: () => bodyAt(from) }
     } catch {
       // not a record of a version we read
     }

@@ -8,7 +8,7 @@ import { formatMs } from '../config.js'
 import { EXIT, type ExitCode } from '../errors.js'
 import { planPreflight } from '../preflight/plan.js'
 import type { ProcInfo } from '../proc/procfs.js'
-import { replaceVia } from './replace-via.js'
+import { replaceVia, whySurgeRefused } from './replace-via.js'
 import { stableWorkers } from '../roll/select.js'
 import { readState, stateKey } from '../state/state-file.js'
 import { printJson, stateDir } from '../commands/common.js'
@@ -41,6 +41,8 @@ export interface DryRunReport {
     | { would: 'off' }
   /** why the real run would be refused before touching anything, or null */
   refused: string | null
+  /** the exit code of that refusal: 5 (error-resistance mode) or 2 (a surge that would cut the workers' drain) */
+  refusedExit: number | null
   message: string
 }
 
@@ -57,6 +59,8 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
   const chosen = workers.length ? await steps.choose(quiet, prepared) : { selected: [], skipped: [] }
   const { selected, skipped } = typeof chosen === 'number' ? { selected: [] as ProcInfo[], skipped: [] } : chosen
   const via = replaceVia(start.plan.strategy, resolved.adapter, target, workers, selected)
+  const errorResistance = prior?.errorResistance && !start.flags.force ? `the group is in error-resistance mode since ${prior.errorResistance.at}: ${prior.errorResistance.message}` : null
+  const surge = errorResistance === null ? whySurgeRefused(start.plan.strategy, resolved.adapter, target, selected) : null
   const report: DryRunReport = {
     ok: true,
     dryRun: true,
@@ -72,7 +76,8 @@ export async function dryRun<P>(start: RunStart, steps: GroupRunSteps<P>): Promi
     skipped,
     replaced: [],
     preflight: preflightPlan(locked, workers.length ? (steps.preflightNotNeeded?.(quiet, prepared) ?? null) : null),
-    refused: prior?.errorResistance && !start.flags.force ? `the group is in error-resistance mode since ${prior.errorResistance.at}: ${prior.errorResistance.message}` : null,
+    refused: errorResistance ?? surge,
+    refusedExit: errorResistance !== null ? EXIT.REFUSED : surge !== null ? EXIT.USAGE : null,
     message: '',
   }
   report.message = describe(report, selected, target.description)
@@ -93,7 +98,7 @@ function preflightPlan(run: LockedRun, notNeeded: string | null): DryRunReport['
 function describe(r: DryRunReport, selected: readonly ProcInfo[], description: string): string {
   const now = Date.now()
   const lines = [`dry run: nothing will be touched. ${description}: ${r.workers.length} workers, strategy ${r.strategy}, batch ${r.batch}`]
-  if (r.refused) lines.push(`a real run would be refused (exit 5): ${r.refused}`)
+  if (r.refused) lines.push(`a real run would be refused (exit ${r.refusedExit}): ${r.refused}`)
   lines.push(
     r.preflight.would === 'run'
       ? `preflight: would load ${r.preflight.spec} in ${r.preflight.chdir} with ${r.preflight.python}`

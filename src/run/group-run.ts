@@ -3,7 +3,8 @@
  *
  *   resolve -> lock -> refuse in error-resistance mode -> write the state record (a directory that
  *   will not take it is exit 3, nothing touched) -> the command's own checks -> list the
- *   workers -> choose the ones to signal -> check we may signal them -> open the readiness listener
+ *   workers -> choose the ones to signal -> refuse a surge that would cut their drain -> check we
+ *   may signal them -> open the readiness listener
  *   -> the command's body -> close the listener, release the lock (always)
  */
 import { EXIT, Interrupted, TargetError, type ExitCode } from '../errors.js'
@@ -15,7 +16,7 @@ import type { Resolved } from '../servers/resolve.js'
 import { readState, type GroupState } from '../state/state-file.js'
 import { outputOptions, stateDir } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
-import { checkPermission, openListener, refuseInErrorResistance, resolveForRun } from './guards.js'
+import { checkPermission, openListener, refuseInErrorResistance, refuseSurgeCuttingDrain, resolveForRun } from './guards.js'
 import { tellUnfinishedRun } from './killed-run.js'
 import { checkRecordable, lockOrFault } from './state-guard.js'
 
@@ -83,6 +84,7 @@ export async function withGroupRun<P>(start: RunStart, steps: GroupRunSteps<P>):
     }
     const chosen = await steps.choose({ ...locked, workers }, prepared)
     if (typeof chosen === 'number') return chosen
+    refuseSurgeCuttingDrain(start.plan, resolved, chosen.selected)
     checkPermission(target.masterPid, target.description)
     for (const w of chosen.selected) checkPermission(w.pid, `worker ${w.pid}`)
     const run: ChosenRun = { ...locked, workers, ...chosen }

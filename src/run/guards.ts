@@ -1,12 +1,12 @@
 /**
  * The checks every run makes before it touches a worker: the target resolves and suits the
- * strategy, one run per group (the lock), the group is not in error-resistance mode, and we may
- * signal what we are about to signal.
+ * strategy (and, for a surge, the chosen workers' keep-alive drain), one run per group (the lock),
+ * the group is not in error-resistance mode, and we may signal what we are about to signal.
  */
 import { resolve as resolvePath } from 'node:path'
 import { RefusedError, TargetError, UsageError } from '../errors.js'
 import type { Output } from '../output/logger.js'
-import { signal } from '../proc/procfs.js'
+import { signal, type ProcInfo } from '../proc/procfs.js'
 import { ReadinessListener } from '../readiness/listener.js'
 import { describeTargetFlags, resolveTarget, type Resolved } from '../servers/resolve.js'
 import type { Target } from '../servers/types.js'
@@ -14,6 +14,7 @@ import { acquireLock, type Lock } from '../state/lock.js'
 import { stateKey, type GroupState } from '../state/state-file.js'
 import { targetOptions } from '../commands/common.js'
 import type { RestartFlags, RestartPlan } from './flags.js'
+import { whySurgeRefused } from './replace-via.js'
 
 /** Resolve the target (with --server-config) and check the strategy fits the server. */
 export async function resolveForRun(flags: RestartFlags, plan: Pick<RestartPlan, 'strategy'>, out: Output): Promise<Resolved> {
@@ -61,4 +62,10 @@ export function openListener(plan: RestartPlan, out: Output): Promise<ReadinessL
   return ReadinessListener.open(plan.notify, { secret: plan.secret, acceptBareOk: plan.acceptBareOk }, (r) =>
     out.event({ event: 'datagram-ignored', from: r.from, reason: r.reason, detail: r.detail }),
   )
+}
+
+/** A surge whose TTOUs would cut the chosen workers' keep-alive drain (replace-via.ts): exit 2, nothing touched. */
+export function refuseSurgeCuttingDrain(plan: Pick<RestartPlan, 'strategy'>, resolved: Resolved, selected: readonly ProcInfo[]): void {
+  const why = whySurgeRefused(plan.strategy, resolved.adapter, resolved.target, selected)
+  if (why !== null) throw new UsageError(why)
 }

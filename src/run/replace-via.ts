@@ -16,6 +16,22 @@ export interface ReplaceVia {
 export function replaceVia(strategy: string, adapter: ServerAdapter, target: Target, all: readonly WorkerView[], selected: readonly WorkerView[]): ReplaceVia {
   if (strategy === 'surge') return { via: 'master', why: null }
   if (!replacesThroughMaster(strategy, adapter.canSurge, all, selected)) return { via: 'worker', why: null }
-  const why = adapter.whyNotThroughMaster?.(target) ?? null
+  const why = adapter.whyNotThroughMaster?.(target, selected) ?? null
   return why === null ? { via: 'master', why: null } : { via: 'worker', why }
+}
+
+/**
+ * Why a surge of these workers is refused, or null. A surge can only retire through the master
+ * (TTOU), whose repeated TERM would cut the keep-alive drain of a worker whose hook stops at once
+ * on it; a replace signals such workers once each, and its new workers load a hook that keeps
+ * draining. Asked before any worker is touched, by the run and its dry run.
+ */
+export function whySurgeRefused(strategy: string, adapter: ServerAdapter, target: Target, selected: readonly WorkerView[]): string | null {
+  if (strategy !== 'surge' || selected.length === 0) return null
+  const why = adapter.whyNotThroughMaster?.(target, selected) ?? null
+  if (why === null) return null
+  return (
+    `--strategy surge lets the master retire each old worker (TTOU) and the master repeats that TERM until the worker is gone: ${why}. ` +
+    'Nothing was touched. Roll once with --strategy replace (one TERM to each worker; the new workers load a hook that keeps draining), then surge'
+  )
 }

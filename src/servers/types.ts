@@ -119,10 +119,11 @@ export interface ServerAdapter {
   /** Ask the master for one fewer worker: it stops its oldest one. */
   surgeDown?(target: Target): void
   /**
-   * Why a replace must not go through the master (TTIN, then TTOU) for this group, or null when it
-   * may: its workers drain on TERM, and the master repeats the TERM of a worker it retires
+   * Why the master must not retire `retiring` (TTOU) for this group, or null when it may: their
+   * workers drain on TERM, the master repeats the TERM of a worker it retires, and a hook that
+   * does not say it keeps draining then stops at once
    */
-  whyNotThroughMaster?(target: Target): string | null
+  whyNotThroughMaster?(target: Target, retiring: readonly { pid: number }[]): string | null
 
   /** Why the master may have exited, in the server's terms. */
   masterGoneHint(target: Target): string

@@ -29,9 +29,10 @@ const ASGI_HOOK_LINE = '\nfrom rolling_restart_hook.asgi import notify_ready; ap
 /** Roll under keep-alive load; the run's report and what the load saw. */
 async function rollUnderLoad(port: number, flags: string[]) {
   const load = startLoad({ port, keepAlive: true, concurrency: 6, maxDurationMs: 90_000, maxRequests: 60_000 })
-  const run = await runCli([...flags, '--json'], { timeoutMs: 120_000 })
+  const run = await runCli([...flags, '--json', '--log-format', 'json'], { timeoutMs: 120_000 })
   const traffic = await load.stop()
-  return { run, report: run.json as Report, traffic }
+  const signals = run.stderr.split('\n').filter((l) => l.includes('"event":"signal"'))
+  return { run, report: run.json as Report, traffic, signals }
 }
 
 const gunicornSkip = venvMissing('gunicorn26', 'gunicorn')
@@ -50,7 +51,8 @@ t.test('FastAPI under Gunicorn 26 -k uvicorn.workers.UvicornWorker, 3 workers, k
   const original = server.workerPids()
   const stateDir = tempDir(t, 'state')
   // --group NAME: the proc_name of the -c file; the master has no process title (no setproctitle in the venv)
-  const { run, report, traffic } = await rollUnderLoad(server.port, ['--group', 'api:blue', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--preflight-always'])
+  const flags = ['--group', 'api:blue', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir]
+  const { run, report, traffic, signals } = await rollUnderLoad(server.port, [...flags, '--preflight-always'])
 
   t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-2500) })
   t.match(report, { ok: true, server: 'gunicorn', group: 'api:blue' })
@@ -60,6 +62,14 @@ t.test('FastAPI under Gunicorn 26 -k uvicorn.workers.UvicornWorker, 3 workers, k
   t.match(report.preflight, { ran: true, ok: true, python: venvPython('gunicorn26'), status: '200 OK' }, "the preflight ran FastAPI with the venv's python")
   t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
   t.ok(traffic.total > 100 && traffic.connections < traffic.total / 2, `keep-alive load: ${traffic.total} requests on ${traffic.connections} connections`)
+  // the master repeats the TERM of a worker it retires on TTOU; the hook's Uvicorn drain keeps going on it
+  t.ok(signals.length === 6 && signals.every((l) => l.includes('"to":"master"')), `through the master: TTIN and TTOU for each step (${signals.length} signals)`)
+
+  const second = server.workerPids()
+  const surge = await rollUnderLoad(server.port, [...flags, '--strategy', 'surge'])
+  t.equal(surge.run.code, 0, 'surge: exit 0', { stderr: surge.run.stderr.slice(-2500) })
+  t.same(surge.report.replaced.map((r) => r.oldPid).sort(), [...second].sort(), 'surge: all 3 replaced')
+  t.equal(surge.traffic.failed, 0, `surge: 0 failed requests: ${JSON.stringify(surge.traffic.failures.slice(0, 5))}`)
 
   // doctor on the same master: found by the config's proc_name, and the hint installs into the venv
   const doctor = await runCli(['doctor', '--group', 'api:blue', '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', stateDir, '--json'])

@@ -89,26 +89,73 @@ const gthread: Array<{ label: string; name: string; skip: string | null; start: 
   { label: 'Gunicorn 26 from the venv', name: 'threads:venv', skip: venvSkip, start: startVenvGunicorn },
 ]
 
+/** Roll `args` (after the group's flags) under keep-alive load; the run and what the load saw. */
+async function rollUnderKeepAlive(server: Gunicorn, flags: string[], args: string[]) {
+  const load = startLoad({ port: server.port, keepAlive: true, concurrency: 8, maxDurationMs: 60_000, maxRequests: 60_000 })
+  const run = await runCli([...flags, ...args, '--json', '--log-format', 'json'])
+  const traffic = await load.stop()
+  const signals = run.stderr.split('\n').filter((l) => l.includes('"event":"signal"'))
+  return { run, report: run.json as Report, traffic, signals }
+}
+
+async function startThreads(t: Tap.Test, g: (typeof gthread)[number], name: string, env: Record<string, string> = {}) {
+  const notifyPort = await freeUdpPort()
+  const server = await g.start(t, { appDir: makeAppDir(t, 'good'), workers: 3, name, notifyPort, args: ['-k', 'gthread', '--threads', '4'], env: { BOOT_DELAY: '0.3', ...env } })
+  return { server, flags: ['--group', name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', tempDir(t, 'state')] }
+}
+
 for (const g of gthread) {
-  t.test(`gthread --threads 4 with the default keep-alive, ${g.label}: 0 failed requests under keep-alive load`, { skip: g.skip ?? false }, async (t) => {
-    const notifyPort = await freeUdpPort()
-    const { name } = g
-    const server = await g.start(t, { appDir: makeAppDir(t, 'good'), workers: 3, name, notifyPort, args: ['-k', 'gthread', '--threads', '4'], env: { BOOT_DELAY: '0.3' } })
+  // The master repeats the TERM of a worker it retires on TTOU at each turn of its loop; the hook's
+  // drain keeps going on it (and says so in its loaded-files record), so replace goes through the
+  // master and surge retires through it, without a reset.
+  t.test(`gthread --threads 4 with the default keep-alive, ${g.label}: replace through the master and surge, 0 failed requests under keep-alive load`, { skip: g.skip ?? false }, async (t) => {
+    const { server, flags } = await startThreads(t, g, g.name)
     const original = server.workerPids()
-    const flags = ['--group', name, '--notify', `127.0.0.1:${notifyPort}`, '--state-dir', tempDir(t, 'state')]
-    const load = startLoad({ port: server.port, keepAlive: true, concurrency: 8, maxDurationMs: 60_000, maxRequests: 60_000 })
     const dry = await runCli([...flags, '--dry-run'])
-    t.match(dry.stdout, /each step: a graceful stop to the worker listed, .*not through the master: its gthread workers drain keep-alive connections on TERM/, 'the dry run says why not through the master')
-    const run = await runCli([...flags, '--json', '--log-format', 'json'])
-    const traffic = await load.stop()
-    const report = run.json as Report
-    t.equal(run.code, 0, 'exit 0', { stderr: run.stderr.slice(-1500) })
-    t.same(report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'all 3 workers replaced')
-    // the master repeats the TERM of a worker it retires on TTOU, and a second TERM ends the hook's drain at once
-    const signals = run.stderr.split('\n').filter((l) => l.includes('"event":"signal"'))
-    t.ok(signals.length === 3 && signals.every((l) => l.includes('"to":"worker"')), `one TERM to each worker, none through the master (${signals.length} signals)`)
-    t.equal(traffic.failed, 0, `0 failed requests: ${JSON.stringify(traffic.failures.slice(0, 5))}`)
-    t.ok(traffic.connections < traffic.total / 2, `keep-alive load: ${traffic.total} requests on ${traffic.connections} connections`)
-    t.comment(`gthread ${g.label}: 3 replaced in ${report.durationMs} ms; ${traffic.total} requests on ${traffic.connections} connections, ${traffic.failed} failed, p99 ${traffic.p99} ms`)
+    t.match(dry.stdout, /each step: TTIN then TTOU to the master/, 'the dry run: through the master')
+
+    const replace = await rollUnderKeepAlive(server, flags, [])
+    t.equal(replace.run.code, 0, 'replace: exit 0', { stderr: replace.run.stderr.slice(-1500) })
+    t.same(replace.report.replaced.map((r) => r.oldPid).sort(), [...original].sort(), 'all 3 workers replaced')
+    t.ok(replace.signals.length === 6 && replace.signals.every((l) => l.includes('"to":"master"')), `TTIN and TTOU to the master for each step, no signal to a worker (${replace.signals.length} signals)`)
+    t.equal(replace.traffic.failed, 0, `replace: 0 failed requests: ${JSON.stringify(replace.traffic.failures.slice(0, 5))}`)
+    t.ok(replace.traffic.connections < replace.traffic.total / 2, `keep-alive load: ${replace.traffic.total} requests on ${replace.traffic.connections} connections`)
+
+    const second = server.workerPids()
+    const surge = await rollUnderKeepAlive(server, flags, ['--strategy', 'surge'])
+    t.equal(surge.run.code, 0, 'surge: exit 0', { stderr: surge.run.stderr.slice(-1500) })
+    t.same(surge.report.replaced.map((r) => r.oldPid).sort(), [...second].sort(), 'surge: all 3 replaced')
+    t.equal(surge.traffic.failed, 0, `surge: 0 failed requests: ${JSON.stringify(surge.traffic.failures.slice(0, 5))}`)
+    t.equal(server.workerPids().length, 3, 'the master is back at 3 workers')
+    t.comment(
+      `gthread ${g.label}: replace ${replace.report.durationMs} ms (${replace.traffic.total} requests on ${replace.traffic.connections} connections, p99 ${replace.traffic.p99} ms); ` +
+        `surge ${surge.report.durationMs} ms (${surge.traffic.total} on ${surge.traffic.connections}, p99 ${surge.traffic.p99} ms)`,
+    )
   })
 }
+
+// Workers whose hook does not say that it keeps draining (a hook from before, or the record off):
+// a second TERM would end their drain at once. Replace signals each one once; surge is refused.
+t.test("gthread keep-alive workers whose hook does not say it keeps draining, Debian's Gunicorn 20.1: surge refused with nothing touched, replace TERMs each worker once, 0 failed", async (t) => {
+  const { server, flags } = await startThreads(t, gthread[0] as (typeof gthread)[number], 'threads:unmarked', { ROLLING_RESTART_LOADED_RECORD: 'off' })
+  const original = server.workerPids()
+  const unmarked = new RegExp(`its gthread workers drain keep-alive connections on TERM \\(keepalive = 2 s\\), which the master repeats, and workers ${original.join(', ')} run a hook that stops at once on a repeated TERM`)
+
+  const dry = await runCli([...flags, '--dry-run'])
+  t.match(dry.stdout, /each step: a graceful stop to the worker listed, then the READY of its replacement \(not through the master: /, 'replace: not through the master')
+  t.match(dry.stdout, unmarked, 'the dry run names the workers and why')
+  const drySurge = await runCli([...flags, '--strategy', 'surge', '--dry-run', '--json'])
+  t.match(drySurge.json, { refused: /^--strategy surge lets the master retire each old worker/, refusedExit: 2 }, 'the dry run of a surge says it would be refused')
+
+  const surge = await runCli([...flags, '--strategy', 'surge'])
+  t.equal(surge.code, 2, 'surge: exit 2', { stderr: surge.stderr.slice(-1500) })
+  t.match(surge.stderr, unmarked)
+  t.match(surge.stderr, /Nothing was touched\. Roll once with --strategy replace/)
+  t.same(server.workerPids(), original, 'surge: the same workers, the master signalled nothing')
+
+  const replace = await rollUnderKeepAlive(server, flags, [])
+  t.equal(replace.run.code, 0, 'replace: exit 0', { stderr: replace.run.stderr.slice(-1500) })
+  t.match(replace.run.stderr, /"event":"replace-via-worker"/)
+  t.ok(replace.signals.length === 3 && replace.signals.every((l) => l.includes('"to":"worker"')), `one TERM to each worker, none through the master (${replace.signals.length} signals)`)
+  t.equal(replace.traffic.failed, 0, `0 failed requests: ${JSON.stringify(replace.traffic.failures.slice(0, 5))}`)
+})

@@ -71,3 +71,33 @@ t.test('a replace goes through the master unless the workers drain on TERM (the 
   t.match(of('gthread', 4, null), /keepalive cannot be seen/)
   t.equal(of('gevent', 1, 2), null, 'gevent: the hook does not drain it, nothing to cut short')
 })
+
+t.test('draining workers may still be retired through the master when their hook says it keeps draining on a repeated TERM', async (t) => {
+  const { cutDrains } = await import('../../src/servers/gunicorn/drain-on-term.js')
+  const drains = 'its gthread workers drain keep-alive connections on TERM (keepalive = 2 s), which the master repeats'
+  t.equal(cutDrains(drains, []), null, 'every worker to retire keeps draining: through the master')
+  t.match(cutDrains(drains, [41]), /which the master repeats, and worker 41 runs a hook that stops at once on a repeated TERM/)
+  t.match(cutDrains(drains, [41, 42]), /and workers 41, 42 run a hook that stops at once/)
+})
+
+t.test('a surge is refused, with nothing touched, when the master would retire a worker whose drain it would cut; a replace asks about its own selection', async (t) => {
+  const { replaceVia, whySurgeRefused } = await import('../../src/run/replace-via.js')
+  const asked: number[][] = []
+  const adapter = {
+    canSurge: true,
+    whyNotThroughMaster: (_t: unknown, retiring: ReadonlyArray<{ pid: number }>) => {
+      asked.push(retiring.map((w) => w.pid))
+      return retiring.some((w) => w.pid === 2) ? 'its gthread workers drain, and worker 2 runs a hook that stops at once on a repeated TERM' : null
+    },
+  } as never
+  const target = {} as never
+  const w = (pid: number) => ({ pid, startedAt: pid })
+  const all = [w(1), w(2), w(3)]
+  t.match(whySurgeRefused('surge', adapter, target, all), /^--strategy surge lets the master retire each old worker \(TTOU\).*worker 2 runs a hook.*Nothing was touched\. Roll once with --strategy replace/)
+  t.equal(whySurgeRefused('surge', adapter, target, [w(1)]), null, 'only worker 1 is retired: it keeps draining')
+  t.equal(whySurgeRefused('replace', adapter, target, all), null, 'replace is never refused for it')
+  t.equal(whySurgeRefused('surge', adapter, target, []), null, 'nothing selected: nothing to refuse')
+  t.same(replaceVia('replace', adapter, target, all, all), { via: 'worker', why: 'its gthread workers drain, and worker 2 runs a hook that stops at once on a repeated TERM' })
+  t.same(replaceVia('replace', adapter, target, all, [w(1)]), { via: 'master', why: null })
+  t.same(asked.slice(-2), [[1, 2, 3], [1]], 'the adapter is asked about the workers the master would retire')
+})
