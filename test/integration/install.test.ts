@@ -43,6 +43,12 @@ function checkInstalled(t: Tap.Test, prefix: string): string {
   t.ok(existsSync(join(hooks, 'rolling_restart_hook', 'gunicorn.py')), 'and holds the hook')
   const version = run(PYTHON, ['-c', 'import rolling_restart_hook as m; print(m.__version__)'], hooks).stdout.trim()
   t.equal(version, VERSION, 'the hook used from hook-path knows the version (package.json beside it)')
+  // bin loads the bundle with the code cache made at build time, which this Node takes
+  const loader = join(prefix, 'lib', 'node_modules', 'rolling-restart', 'bin', 'load-bundle.cjs')
+  for (const argv of [['restart'], ['--version']]) {
+    const seen = run(process.execPath, ['-e', `const l = require(${JSON.stringify(loader)}); l.load(${JSON.stringify(argv)}); process.stdout.write(l.cache)`], prefix).stdout
+    t.equal(seen, 'accepted', `the code cache for ${argv.join(' ')} is accepted`)
+  }
   return hooks
 }
 
@@ -62,7 +68,8 @@ t.test('npm pack, then npm install -g of the tarball into a fresh prefix', async
   const tarball = pack(repoRoot, dir, ['--ignore-scripts'])
   const listed = run('tar', ['tzf', tarball], dir).stdout.split('\n').filter(Boolean)
   t.ok(listed.includes('package/dist/src/main.js'), 'carries the build')
-  t.ok(listed.includes('package/dist/bundle/main.js'), 'and its bundle, which bin loads')
+  t.ok(['main.cjs', 'main.cjs.cache', 'main.cjs.quick.cache'].every((f) => listed.includes(`package/dist/bundle/${f}`)), 'and its bundle with its code caches, which bin loads')
+  t.ok(listed.includes('package/bin/load-bundle.cjs'), 'and the loader')
   t.ok(listed.includes('package/LICENSE'), 'and the LICENSE')
   t.ok(listed.includes('package/docs/protocol.md'), "and the docs the README's links point to")
   t.ok(listed.includes('package/python-hooks/pyproject.toml') && listed.includes('package/python-hooks/build_backend/hook_build.py'), 'and the hook package with its build backend')
@@ -95,7 +102,7 @@ t.test('from git: npm install -g of a git URL into a fresh prefix (prepare build
   const pkg = join(prefix, 'lib', 'node_modules', 'rolling-restart')
   t.notOk(lstatSync(pkg).isSymbolicLink(), 'a real folder, not a link to the deleted clone (npm/cli#3692)')
   t.ok(existsSync(join(pkg, 'dist', 'src', 'main.js')), 'prepare built dist/ in the clone')
-  t.ok(existsSync(join(pkg, 'dist', 'bundle', 'main.js')), 'and the bundle')
+  t.ok(existsSync(join(pkg, 'dist', 'bundle', 'main.cjs')), 'and the bundle')
   t.ok(existsSync(join(pkg, 'node_modules', 'commander')), 'with its dependencies')
   checkInstalled(t, prefix)
   await demoFromPath(t, prefix)
