@@ -113,6 +113,8 @@ for (const g of gthread) {
     const original = server.workerPids()
     const dry = await runCli([...flags, '--dry-run'])
     t.match(dry.stdout, /each step: TTIN then TTOU to the master/, 'the dry run: through the master')
+    const doctor = await runCli(['doctor', ...flags, '--json'])
+    t.notOk((doctor.json as { hazards: Hazard[] }).hazards.some((h) => h.id === 'drain-stops-on-repeated-term'), 'doctor: their hook keeps draining')
 
     const replace = await rollUnderKeepAlive(server, flags, [])
     t.equal(replace.run.code, 0, 'replace: exit 0', { stderr: replace.run.stderr.slice(-1500) })
@@ -146,6 +148,10 @@ t.test("gthread keep-alive workers whose hook does not say it keeps draining, De
   t.match(dry.stdout, unmarked, 'the dry run names the workers and why')
   const drySurge = await runCli([...flags, '--strategy', 'surge', '--dry-run', '--json'])
   t.match(drySurge.json, { refused: /^--strategy surge lets the master retire each old worker/, refusedExit: 2 }, 'the dry run of a surge says it would be refused')
+
+  const doctor = await runCli(['doctor', ...flags, '--json'])
+  const cut = (doctor.json as { hazards: Hazard[] }).hazards.find((h) => h.id === 'drain-stops-on-repeated-term')
+  t.match(cut, { severity: 'warning', message: unmarked, fix: /roll once with --strategy replace/ }, 'doctor warns, naming the workers')
 
   const surge = await runCli([...flags, '--strategy', 'surge'])
   t.equal(surge.code, 2, 'surge: exit 2', { stderr: surge.stderr.slice(-1500) })

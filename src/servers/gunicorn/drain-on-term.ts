@@ -8,8 +8,9 @@
  * a gthread roll through the master under keep-alive load reset 5 connections with such a hook.
  */
 import { loadedRecordOf } from '../../proc/loaded-record.js'
-import type { Target } from '../types.js'
+import type { Hazard, Target } from '../types.js'
 import type { GunicornSettings } from './settings.js'
+import { workers } from './processes.js'
 import { settingsOf } from './settings-of.js'
 import { workerKind } from './stack-hazards.js'
 
@@ -22,6 +23,23 @@ export function whyNotThroughMaster(target: Target, retiring: readonly { pid: nu
   const drains = drainsOnTerm(settings)
   if (drains === null) return null
   return cutDrains(drains, retiring.filter((w) => loadedRecordOf(w.pid)?.termRepeat !== KEEPS_DRAINING).map((w) => w.pid))
+}
+
+/** For doctor: running workers that drain and would stop at once on the master's repeated TERM. */
+export function drainCutHazard(target: Target, settings: GunicornSettings): Hazard | null {
+  const drains = drainsOnTerm(settings)
+  if (drains === null) return null
+  const unmarked = workers(target).filter((w) => loadedRecordOf(w.pid)?.termRepeat !== KEEPS_DRAINING).map((w) => w.pid)
+  const why = cutDrains(drains, unmarked)
+  if (why === null) return null
+  return {
+    id: 'drain-stops-on-repeated-term',
+    severity: 'warning',
+    message:
+      `${target.description}: ${why}. So a replace gives each of them its own TERM (its teardown then comes before its replacement's boot), ` +
+      'and --strategy surge is refused',
+    fix: 'roll once with --strategy replace: the new workers load the hook that keeps draining',
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { layoutFor, oldCodeHazards } from './old-code.js'
 import { installHint } from '../shared/venv.js'
 import { MASTER_TITLE } from './processes.js'
 import { customHookHazard, stackHazards } from './stack-hazards.js'
+import { drainCutHazard } from './drain-on-term.js'
 import { settingsOf } from './settings-of.js'
 import type { GunicornSettings } from './settings.js'
 
@@ -62,6 +63,8 @@ export function hazards(target: Target, ctx?: HazardContext): Hazard[] {
   const settings = settingsOf(target)
   out.push(...oldCodeHazards(target, settings, ctx))
   if (settings) out.push(...stackHazards(target, settings))
+  const cut = settings ? drainCutHazard(target, settings) : null
+  if (cut) out.push(cut)
   const unchecked = settings ? uncheckedHazard(target, settings, ctx) : null
   if (unchecked) out.push(unchecked)
   const hook = settings?.configFile ? hookHazard(settings.configFile) : null
