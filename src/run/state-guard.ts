@@ -1,7 +1,8 @@
 /**
- * A run and its state directory: nothing is acted on that cannot be recorded. The lock's files and
- * the group's state record are written before the first signal; a directory that refuses them
- * (full, read-only, not ours) ends the run with exit 3 and nothing touched.
+ * A run and its state directory: nothing is acted on that cannot be recorded. The lock's files are
+ * written, and the group's state record is written beside its file as a probe, before the first
+ * signal; a directory that refuses them (full, read-only, not ours) ends the run with exit 3 and
+ * nothing touched.
  */
 import { EXIT } from '../errors.js'
 import type { Output } from '../output/logger.js'
@@ -11,7 +12,7 @@ import type { Resolved } from '../servers/resolve.js'
 import type { Target } from '../servers/types.js'
 import { groupKey, replacedEntries } from '../state/record-outcome.js'
 import { stateDirFault, type StateDirError } from '../state/state-fault.js'
-import { updateState, type GroupState } from '../state/state-file.js'
+import { probeStateWrite, updateState, type GroupState } from '../state/state-file.js'
 import { lockGroup } from './guards.js'
 
 /** The group's lock, or exit 3 when the state directory cannot hold its files. */
@@ -23,9 +24,9 @@ export async function lockOrFault(dir: string, target: Target, out: Output): Ret
   }
 }
 
-/** Write the group's state record as it stands: if the directory will not take it, exit 3 now, before anything is touched. */
+/** Whether the directory takes the group's state record (probeStateWrite): if not, exit 3 now, before anything is touched. */
 export function checkRecordable(dir: string, resolved: Resolved): void {
-  updateState(dir, groupKey(resolved), () => undefined)
+  probeStateWrite(dir, groupKey(resolved))
 }
 
 /**

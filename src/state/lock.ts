@@ -55,7 +55,9 @@ export async function acquireLock(dir: string, key: string, group: string): Prom
     command: process.argv.slice(1).join(' '),
   }
   try {
-    writeFileAtomic(path, JSON.stringify(me) + '\n')
+    // whole (rename), but not fsynced: it names the holder while the lock is held, and the lock
+    // itself (the socket) ends with the process, or with the machine
+    writeFileAtomic(path, JSON.stringify(me) + '\n', 0o644, false)
   } catch (err) {
     server.close()
     throw err

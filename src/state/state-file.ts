@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { TargetError, UsageError, errnoCode } from '../errors.js'
-import { writeFileAtomic } from '../fs/atomic-write.js'
+import { tmpPathBeside, unlinkQuietly, writeFileAtomic, writeNewFile } from '../fs/atomic-write.js'
 import { stateDirFault } from './state-fault.js'
 
 export interface WorkerRecord {
@@ -196,6 +196,28 @@ export function writeState(dir: string, state: GroupState, durable = true): void
   } catch (err) {
     // writeFileAtomic has removed its temporary file: the old state file is whole, or there is none
     throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
+  }
+}
+
+/**
+ * Whether the directory takes the group's state record as it stands, without replacing it: the
+ * record is written whole at a temporary name beside it, then removed, without fsync. A directory
+ * that is full, read-only or not ours fails here as it would on the real write, and the state
+ * file itself is left as it was (durably written by the run that made it).
+ */
+export function probeStateWrite(dir: string, init: { key: string; group: string; server: string; masterPid: number }): void {
+  ensureStateDir(dir)
+  const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
+  state.masterPid = init.masterPid
+  state.updatedAt = new Date().toISOString()
+  const path = statePath(dir, init.key)
+  const tmp = tmpPathBeside(path)
+  try {
+    writeNewFile(tmp, Buffer.from(JSON.stringify(state, null, 2) + '\n', 'utf8'), 0o644, false)
+  } catch (err) {
+    throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
+  } finally {
+    unlinkQuietly(tmp)
   }
 }
 

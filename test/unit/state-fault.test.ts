@@ -52,6 +52,7 @@ t.test('the roll recorder: the first refused write stops the roll, later ones ar
   let refuse = false
   const { RollRecorder } = await t.mockImport<typeof import('../../src/run/state-guard.js')>('../../src/run/state-guard.js', {
     '../../src/state/state-file.js': {
+      probeStateWrite: () => undefined,
       updateState: () => {
         writes++
         if (refuse) throw stateDirFault('/x', sysErr('ENOSPC'), { probe })

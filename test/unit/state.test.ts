@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from
 import { EXIT, RefusedError } from '../../src/errors.js'
 import {
   emptyState,
+  probeStateWrite,
   readState,
   stateKey,
   statePath,
@@ -70,4 +71,19 @@ t.test('atomic write replaces the file by rename (new inode)', async (t) => {
   writeFileAtomic(path, 'new')
   t.equal(readFileSync(path, 'utf8'), 'new')
   t.not(statSync(path).ino, before)
+})
+
+t.test('the probe before a run writes the record beside its file and removes it: the state file is left as it was', async (t) => {
+  const dir = t.testdir({})
+  const key = stateKey('gunicorn', 'app')
+  const init = { key, group: 'app', server: 'gunicorn', masterPid: 9 }
+  probeStateWrite(dir, init)
+  t.same(readdirSync(dir).filter((f) => f !== '.lock-key'), [], 'first run: no state file made, no temporary one left')
+  const s = emptyState(key, 'app', 'gunicorn', 7)
+  s.surplus = 2
+  writeState(dir, s)
+  const before = readFileSync(statePath(dir, key), 'utf8')
+  probeStateWrite(dir, init)
+  t.equal(readFileSync(statePath(dir, key), 'utf8'), before, 'the state file is untouched')
+  t.same(readdirSync(dir), [`${key}.json`], 'and nothing else is left')
 })
