@@ -12,7 +12,7 @@ import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.j
 import { StepFailure } from './failure.js'
 import { observe } from './observe.js'
 import { bootingPause } from './pace.js'
-import { groupMismatch, readyTimeoutMessage, refusal, startsNext, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
+import { diedAfterReadyMessage, groupMismatch, readyTimeoutMessage, refusal, sentBeforeItDied, startsNext, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
 import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { watchMaster, watchRound } from './watch.js'
@@ -123,7 +123,8 @@ function sweepInbox(run: RollRun, ctx: ArrivalContext): void {
   run.input.listener.drop((a) => {
     const notOurs = whyDrop(a.value, run.records, ctx)
     const why = notOurs ?? whyNotCaused(a.value, run.records)
-    if (notOurs === null && a.value.kind === 'full') heardFrom(run.records, a.value.pid, a.at, isReady(a.value))
+    const heard = notOurs === null || sentBeforeItDied(a.value, run.records, ctx)
+    if (heard && a.value.kind === 'full') heardFrom(run.records, a.value.pid, a.at, isReady(a.value))
     if (why) dropped.push({ a, reason: notOurs ? 'not-ours' : 'not-caused-by-step', why })
     return why !== null
   })
@@ -146,9 +147,18 @@ function watchNew(run: RollRun): SpawnRecord | null {
   return null
 }
 
-/** A new worker died before a step took it: say whether it took the master down with it (Gunicorn halts on a boot error). */
+/**
+ * A new worker died before a step took it: one that a step caused and that sent READY died after
+ * READY, as the release's do that do not stay up (the round that would have taken it came after the
+ * death); otherwise say whether it took the master down with it (Gunicorn halts on a boot error).
+ */
 async function diedUnclaimed(run: RollRun, s: SpawnRecord): Promise<never> {
-  const { description } = run.input.target
+  const { adapter, target } = run.input
+  const { description } = target
+  if (s.heardAt !== null && s.heardReady && s.cause?.kind === 'step') {
+    const evidence = adapter.exitEvidence?.(target, s.pid) ?? null
+    throw new StepFailure('died-after-ready', diedAfterReadyMessage(s.pid, description, formatMs(Date.now() - s.heardAt), evidence, adapter.label), s.pid)
+  }
   if (s.heardAt !== null) {
     const said = s.heardReady ? 'sent READY' : 'reported'
     throw new StepFailure(

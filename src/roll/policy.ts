@@ -5,7 +5,7 @@
  */
 import { isReady, type BareStatus, type Readiness } from '../readiness/protocol.js'
 import type { ExitEvidence } from '../servers/shared/master-log.js'
-import { awaitingReady, isClaimed, isOldWorker, running, unsettled, unstarted, type RollRecords, type StepRecord } from './records.js'
+import { awaitingReady, isClaimed, isOldWorker, running, spawnOf, unsettled, unstarted, type RollRecords, type StepRecord } from './records.js'
 import type { AbortReason } from './types.js'
 
 /** --wait-min-ready: the clock and the window that hold the next step back. */
@@ -131,6 +131,16 @@ export function whyNotOurs(v: Readiness | BareStatus, r: RollRecords, ctx: Arriv
       : `pid ${v.pid} is not running (any more)`
   }
   return null
+}
+
+/**
+ * Whether a datagram that is not ours only because its sender is gone came from one of this run's
+ * new workers, which sent it before it died: the round that would have claimed it came after the
+ * death (a busy machine), and the worker did report. Pure.
+ */
+export function sentBeforeItDied(v: Readiness | BareStatus, r: RollRecords, ctx: ArrivalContext): boolean {
+  if (v.kind === 'bare' || ctx.live.has(v.pid) || spawnOf(r, v.pid) === null) return false
+  return whyNotOurs(v, r, { ...ctx, live: new Set([...ctx.live, v.pid]) }) === null
 }
 
 /**

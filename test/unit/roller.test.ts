@@ -188,6 +188,15 @@ t.test('the last replacement is watched for --min-ready before the run ends', as
   t.equal(r2.outcome.ok, true, 'with --min-ready 0 the run ends at the last READY: the window is what catches the last one')
 })
 
+t.test('a replacement that sent READY and died before the next round looked (a busy machine): died after READY, not "exited before it reported"', async (t) => {
+  const sim = simulation({ workers: 2, bootMs: 10, diesAfterReadyMs: () => 0, evidence: { kind: 'crashed', detail: 'terminated by signal 9' } })
+  const { outcome } = await runRoll(t, sim, { batch: 1, minReadyMs: 150 })
+  t.equal(outcome.aborted?.reason, 'died-after-ready')
+  t.match(outcome.aborted?.message, /new worker \d+ of .* sent READY and died \d+ ms later \(Sim's log: terminated by signal 9\): the new release does not stay up/)
+  t.notMatch(outcome.aborted?.message, /before it reported/)
+  t.equal(sim.signalled.length, 1, 'no further worker signalled')
+})
+
 t.test('a replacement the server recycled on purpose (its log says max-requests) is no failure', async (t) => {
   const sim = simulation({ workers: 3, bootMs: 20, diesAfterReadyMs: () => 30, evidence: { kind: 'recycled', detail: 'restarted after max_requests' } })
   const { outcome, events } = await runRoll(t, sim, { batch: 1, minReadyMs: 60 })
