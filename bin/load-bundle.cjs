@@ -17,9 +17,12 @@
 // `node bin/load-bundle.cjs --write-cache` made at build time. A run gets the cache of every
 // function, so it compiles nothing (about 60 ms sooner to its first signal, for some 5 MiB of
 // bytecode); `--version` and `--help` get the cache of the top level only, which loads in a
-// fraction of that. V8 checks a cache against the source, its own version and these flags, and
-// ignores one that does not match (another Node, other flags): the bundle is then compiled as
-// usual. Node 20 has no code cache for ES modules, hence CommonJS.
+// fraction of that. V8 checks a cache against the length of the source, its own version and these
+// flags, and ignores one that does not match (another Node, other flags): the bundle is then
+// compiled as usual. It does not check the cache's bytes: a damaged cache crashes V8 (a fatal
+// error, tried). So the cache file starts with the SHA-1 of the source it was made from and of the
+// cache itself, and one that does not match both is not handed to V8. Node 20 has no code cache
+// for ES modules, hence CommonJS.
 const v8 = require('node:v8')
 
 v8.setFlagsFromString('--semi-space-growth-factor=1')
@@ -46,23 +49,42 @@ function compile(source, cachedData) {
   return new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData })
 }
 
-/** The bundle's exports, or null when it was not built. `cache` then says what V8 made of the code cache. */
-function load(argv = process.argv.slice(2)) {
-  let source
+// the cache file: MAGIC, the SHA-1 of the bundle's bytes, the SHA-1 of the cache, the cache
+const MAGIC = Buffer.from('rolling-restart code cache 1\n')
+const DIGEST = 20
+const sha1 = (bytes) => require('node:crypto').createHash('sha1').update(bytes).digest()
+
+/** The cache made from `bytes` (the bundle), or why there is none to use: `none` (no file), `damaged` (it does not match). */
+function readCache(file, bytes) {
+  let data
   try {
-    source = fs.readFileSync(BUNDLE, 'utf8')
+    data = fs.readFileSync(file)
+  } catch {
+    return 'none'
+  }
+  const head = MAGIC.length + 2 * DIGEST
+  if (data.length <= head || !data.subarray(0, MAGIC.length).equals(MAGIC)) return 'damaged'
+  const cache = data.subarray(head)
+  const madeFrom = data.subarray(MAGIC.length, MAGIC.length + DIGEST)
+  const digest = data.subarray(MAGIC.length + DIGEST, head)
+  return madeFrom.equals(sha1(bytes)) && digest.equals(sha1(cache)) ? cache : 'damaged'
+}
+
+/**
+ * The bundle's exports, or null when it was not built. `cache` then says what became of the code
+ * cache: `accepted`, `rejected` (by V8), `damaged` (not given to V8) or `none`.
+ */
+function load(argv = process.argv.slice(2)) {
+  let bytes
+  try {
+    bytes = fs.readFileSync(BUNDLE)
   } catch (err) {
     if (err && err.code === 'ENOENT') return null
     throw err
   }
-  let cachedData
-  try {
-    cachedData = fs.readFileSync(quick(argv) ? CACHE.quick : CACHE.run)
-  } catch {
-    // no cache: compiled as usual
-  }
-  const script = compile(source, cachedData)
-  exports.cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted'
+  const cache = readCache(quick(argv) ? CACHE.quick : CACHE.run, bytes)
+  const script = compile(bytes.toString('utf8'), typeof cache === 'string' ? undefined : cache)
+  exports.cache = typeof cache === 'string' ? cache : script.cachedDataRejected ? 'rejected' : 'accepted'
   const mod = { exports: {} }
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(BUNDLE), mod, BUNDLE, path.dirname(BUNDLE))
   return mod.exports
@@ -74,12 +96,13 @@ function load(argv = process.argv.slice(2)) {
  * functions of the first.
  */
 function writeCache(kind) {
-  const source = fs.readFileSync(BUNDLE, 'utf8')
+  const bytes = fs.readFileSync(BUNDLE)
   if (kind === 'run') v8.setFlagsFromString('--no-lazy')
-  const script = compile(source)
+  const script = compile(bytes.toString('utf8'))
   // back to the flags a run has, which the cache records and V8 checks
   if (kind === 'run') v8.setFlagsFromString('--lazy')
-  write(CACHE[kind], script.createCachedData())
+  const cache = script.createCachedData()
+  write(CACHE[kind], Buffer.concat([MAGIC, sha1(bytes), sha1(cache), cache]))
 }
 
 function write(file, data) {
