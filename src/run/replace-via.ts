@@ -23,8 +23,9 @@ export function replaceVia(strategy: string, adapter: ServerAdapter, target: Tar
 /**
  * Why a surge of these workers is refused, or null. A surge can only retire through the master
  * (TTOU), whose repeated TERM would cut the keep-alive drain of a worker whose hook stops at once
- * on it; a replace signals such workers once each, and its new workers load a hook that keeps
- * draining. Asked before any worker is touched, by the run and its dry run.
+ * on it; a replace signals such workers once each. Workers fork with the hook their master loaded,
+ * so only a restart of the master gives them one that keeps draining. Asked before any worker is
+ * touched, by the run and its dry run.
  */
 export function whySurgeRefused(strategy: string, adapter: ServerAdapter, target: Target, selected: readonly WorkerView[]): string | null {
   if (strategy !== 'surge' || selected.length === 0) return null
@@ -32,6 +33,7 @@ export function whySurgeRefused(strategy: string, adapter: ServerAdapter, target
   if (why === null) return null
   return (
     `--strategy surge lets the master retire each old worker (TTOU) and the master repeats that TERM until the worker is gone: ${why}. ` +
-    'Nothing was touched. Roll once with --strategy replace (one TERM to each worker; the new workers load a hook that keeps draining), then surge'
+    "Nothing was touched. Workers fork with the hook their master loaded: install this version's hook where the master imports it and restart the master once, then surge. " +
+    'Until then use --strategy replace, which gives each worker its own TERM'
   )
 }

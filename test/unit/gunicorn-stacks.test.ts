@@ -93,7 +93,7 @@ t.test('a surge is refused, with nothing touched, when the master would retire a
   const target = {} as never
   const w = (pid: number) => ({ pid, startedAt: pid })
   const all = [w(1), w(2), w(3)]
-  t.match(whySurgeRefused('surge', adapter, target, all), /^--strategy surge lets the master retire each old worker \(TTOU\).*worker 2 runs a hook.*Nothing was touched\. Roll once with --strategy replace/)
+  t.match(whySurgeRefused('surge', adapter, target, all), /^--strategy surge lets the master retire each old worker \(TTOU\).*worker 2 runs a hook.*Nothing was touched\. Workers fork with the hook their master loaded.*restart the master once/)
   t.equal(whySurgeRefused('surge', adapter, target, [w(1)]), null, 'only worker 1 is retired: it keeps draining')
   t.equal(whySurgeRefused('replace', adapter, target, all), null, 'replace is never refused for it')
   t.equal(whySurgeRefused('surge', adapter, target, []), null, 'nothing selected: nothing to refuse')

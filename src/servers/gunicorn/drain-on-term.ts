@@ -38,7 +38,7 @@ export function drainCutHazard(target: Target, settings: GunicornSettings): Haza
     message:
       `${target.description}: ${why}. So a replace gives each of them its own TERM (its teardown then comes before its replacement's boot), ` +
       'and --strategy surge is refused',
-    fix: 'roll once with --strategy replace: the new workers load the hook that keeps draining',
+    fix: `install this version's hook where the master imports it and restart the master once: its workers fork with the hook the master loaded. Until then a replace gives each worker its own TERM`,
   }
 }
 
