@@ -67,5 +67,5 @@ export function openListener(plan: RestartPlan, out: Output): Promise<ReadinessL
 /** A surge whose TTOUs would cut the chosen workers' keep-alive drain (replace-via.ts): exit 2, nothing touched. */
 export function refuseSurgeCuttingDrain(plan: Pick<RestartPlan, 'strategy'>, resolved: Resolved, selected: readonly ProcInfo[]): void {
   const why = whySurgeRefused(plan.strategy, resolved.adapter, resolved.target, selected)
-  if (why !== null) throw new UsageError(why)
+  if (why !== null) throw new UsageError(why, 'surge-cuts-drain')
 }

@@ -153,8 +153,9 @@ t.test("gthread keep-alive workers whose hook does not say it keeps draining, De
   const cut = (doctor.json as { hazards: Hazard[] }).hazards.find((h) => h.id === 'drain-stops-on-repeated-term')
   t.match(cut, { severity: 'warning', message: unmarked, fix: /restart the master once: its workers fork with the hook the master loaded/ }, 'doctor warns, naming the workers')
 
-  const surge = await runCli([...flags, '--strategy', 'surge'])
+  const surge = await runCli([...flags, '--strategy', 'surge', '--json'])
   t.equal(surge.code, 2, 'surge: exit 2', { stderr: surge.stderr.slice(-1500) })
+  t.equal((surge.json as { error: { code: string } } | undefined)?.error.code, 'surge-cuts-drain', 'the JSON error says why')
   t.match(surge.stderr, unmarked)
   t.match(surge.stderr, /Nothing was touched\. Workers fork with the hook their master loaded: install this version's hook where the master imports it and restart the master once/)
   t.same(server.workerPids(), original, 'surge: the same workers, the master signalled nothing')
