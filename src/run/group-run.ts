@@ -1,8 +1,8 @@
 /**
  * The scaffold of every run that rolls a group's workers (restart, deploy, rollback):
  *
- *   resolve -> lock -> refuse in error-resistance mode -> write the state record (a directory that
- *   will not take it is exit 3, nothing touched) -> the command's own checks -> list the
+ *   resolve -> lock -> refuse in error-resistance mode -> probe the state directory with the state
+ *   record (one that will not take it is exit 3, nothing touched) -> the command's own checks -> list the
  *   workers -> choose the ones to signal -> refuse a surge that would cut their drain -> check we
  *   may signal them -> open the readiness listener
  *   -> the command's body -> close the listener, release the lock (always)
