@@ -12,7 +12,7 @@ import { creditedTo, heardFrom, isStepsOwn, whyNotCaused } from './attribution.j
 import { StepFailure } from './failure.js'
 import { observe } from './observe.js'
 import { bootingPause } from './pace.js'
-import { diedAfterReadyMessage, groupMismatch, readyTimeoutMessage, refusal, sentBeforeItDied, startsNext, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
+import { groupMismatch, readyTimeoutMessage, refusal, sentBeforeItDied, startsNext, verdictOn, whyDrop, whyNotOurs, type ArrivalContext } from './policy.js'
 import { ignoredSince, newestBooting, readyMs, soleBooting, spawnOf, type SpawnRecord, type StepRecord } from './records.js'
 import type { RollRun } from './types.js'
 import { watchMaster, watchRound } from './watch.js'
@@ -28,7 +28,7 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
     const workers = observe(run, false, watchRound(run))
     const ctx = arrivalContext(run, liveSenders(run, workers))
     sweepInbox(run, ctx)
-    const got = listener.claim((a) => whyNotOurs(a.value, run.records, ctx) === null && isStepsOwn(a.value, run.records, step))
+    const got = listener.claim((a) => isOurs(run, a, ctx) && isStepsOwn(a.value, run.records, step))
     if (got) {
       claimReadiness(run, step, got, ctx)
       return
@@ -38,6 +38,15 @@ export async function awaitReady(run: RollRun, step: StepRecord): Promise<void> 
     if (Date.now() > deadline) throw timedOut(run, step)
     await listener.wait(creditedTo(run.records, step) !== null ? bootingPause(run.opts) : run.opts.pollIntervalMs)
   }
+}
+
+/**
+ * Whether a datagram is ours: its sender as it is now is a new worker of the master, or it is one
+ * of this run's new workers that sent it and died before this round (its READY was real; what
+ * became of it after is the watch of accepted replacements' to judge, watch-accepted.ts).
+ */
+function isOurs(run: RollRun, a: Arrival, ctx: ArrivalContext): boolean {
+  return whyNotOurs(a.value, run.records, ctx) === null || sentBeforeItDied(a.value, run.records, ctx)
 }
 
 /** The workers' pids, less the senders of waiting datagrams that have died since the look: a datagram is judged against its sender as it is now. */
@@ -121,10 +130,9 @@ function claimReadiness(run: RollRun, step: StepRecord, a: Arrival, ctx: Arrival
 function sweepInbox(run: RollRun, ctx: ArrivalContext): void {
   const dropped: Array<{ a: Arrival; reason: string; why: string }> = []
   run.input.listener.drop((a) => {
-    const notOurs = whyDrop(a.value, run.records, ctx)
+    const notOurs = sentBeforeItDied(a.value, run.records, ctx) ? null : whyDrop(a.value, run.records, ctx)
     const why = notOurs ?? whyNotCaused(a.value, run.records)
-    const heard = notOurs === null || sentBeforeItDied(a.value, run.records, ctx)
-    if (heard && a.value.kind === 'full') heardFrom(run.records, a.value.pid, a.at, isReady(a.value))
+    if (notOurs === null && a.value.kind === 'full') heardFrom(run.records, a.value.pid, a.at, isReady(a.value))
     if (why) dropped.push({ a, reason: notOurs ? 'not-ours' : 'not-caused-by-step', why })
     return why !== null
   })
@@ -147,18 +155,9 @@ function watchNew(run: RollRun): SpawnRecord | null {
   return null
 }
 
-/**
- * A new worker died before a step took it: one that a step caused and that sent READY died after
- * READY, as the release's do that do not stay up (the round that would have taken it came after the
- * death); otherwise say whether it took the master down with it (Gunicorn halts on a boot error).
- */
+/** A new worker died before a step took it: say whether it took the master down with it (Gunicorn halts on a boot error). */
 async function diedUnclaimed(run: RollRun, s: SpawnRecord): Promise<never> {
-  const { adapter, target } = run.input
-  const { description } = target
-  if (s.heardAt !== null && s.heardReady && s.cause?.kind === 'step') {
-    const evidence = adapter.exitEvidence?.(target, s.pid) ?? null
-    throw new StepFailure('died-after-ready', diedAfterReadyMessage(s.pid, description, formatMs(Date.now() - s.heardAt), evidence, adapter.label), s.pid)
-  }
+  const { description } = run.input.target
   if (s.heardAt !== null) {
     const said = s.heardReady ? 'sent READY' : 'reported'
     throw new StepFailure(
