@@ -188,15 +188,8 @@ export function readState(dir: string, key: string): GroupState | null {
 
 /** `durable` false: no fsync (writeFileAtomic), for a roll's progress. */
 export function writeState(dir: string, state: GroupState, durable = true): void {
-  ensureStateDir(dir)
-  state.updatedAt = new Date().toISOString()
-  const path = statePath(dir, state.key)
-  try {
-    writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n', 0o644, durable)
-  } catch (err) {
-    // writeFileAtomic has removed its temporary file: the old state file is whole, or there is none
-    throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
-  }
+  // writeFileAtomic removes its temporary file on failure: the old state file is whole, or there is none
+  atStatePath(dir, state.key, (path) => writeFileAtomic(path, recordText(state), 0o644, durable))
 }
 
 /**
@@ -205,32 +198,48 @@ export function writeState(dir: string, state: GroupState, durable = true): void
  * that is full, read-only or not ours fails here as it would on the real write, and the state
  * file itself is left as it was (durably written by the run that made it).
  */
-export function probeStateWrite(dir: string, init: { key: string; group: string; server: string; masterPid: number }): void {
-  ensureStateDir(dir)
-  const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
-  state.masterPid = init.masterPid
-  state.updatedAt = new Date().toISOString()
-  const path = statePath(dir, init.key)
-  const tmp = tmpPathBeside(path)
-  try {
-    writeNewFile(tmp, Buffer.from(JSON.stringify(state, null, 2) + '\n', 'utf8'), 0o644, false)
-  } catch (err) {
-    throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
-  } finally {
-    unlinkQuietly(tmp)
-  }
+export function probeStateWrite(dir: string, init: StateInit): void {
+  const state = stateNow(dir, init)
+  atStatePath(dir, init.key, (path) => {
+    const tmp = tmpPathBeside(path)
+    try {
+      writeNewFile(tmp, Buffer.from(recordText(state), 'utf8'), 0o644, false)
+    } finally {
+      unlinkQuietly(tmp)
+    }
+  })
 }
 
 /** Read (or start) the state, let `fn` change it, write it back. The caller holds the group's lock. */
-export function updateState(
-  dir: string,
-  init: { key: string; group: string; server: string; masterPid: number },
-  fn: (s: GroupState) => void,
-  durable = true,
-): GroupState {
-  const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
-  state.masterPid = init.masterPid
+export function updateState(dir: string, init: StateInit, fn: (s: GroupState) => void, durable = true): GroupState {
+  const state = stateNow(dir, init)
   fn(state)
   writeState(dir, state, durable)
   return state
+}
+
+type StateInit = { key: string; group: string; server: string; masterPid: number }
+
+/** The group's state as it stands (or a new one), for this run's master. */
+function stateNow(dir: string, init: StateInit): GroupState {
+  const state = readState(dir, init.key) ?? emptyState(init.key, init.group, init.server, init.masterPid)
+  state.masterPid = init.masterPid
+  return state
+}
+
+/** The record's text, stamped now. */
+function recordText(state: GroupState): string {
+  state.updatedAt = new Date().toISOString()
+  return JSON.stringify(state, null, 2) + '\n'
+}
+
+/** `write` to the group's state file path, in a directory made if need be; what the directory refuses is its fault, named. */
+function atStatePath(dir: string, key: string, write: (path: string) => void): void {
+  ensureStateDir(dir)
+  const path = statePath(dir, key)
+  try {
+    write(path)
+  } catch (err) {
+    throw stateDirFault(dir, err, { doing: `writing ${path}` }) ?? err
+  }
 }
