@@ -22,15 +22,19 @@ export function whyNotThroughMaster(target: Target, retiring: readonly { pid: nu
   if (!settings) return 'its settings cannot be read'
   const drains = drainsOnTerm(settings)
   if (drains === null) return null
-  return cutDrains(drains, retiring.filter((w) => loadedRecordOf(w.pid)?.termRepeat !== KEEPS_DRAINING).map((w) => w.pid))
+  return cutDrains(drains, unmarked(retiring))
+}
+
+/** Of these workers, the pids of those whose loaded-files record does not say they keep draining. */
+function unmarked(of: readonly { pid: number }[]): number[] {
+  return of.filter((w) => loadedRecordOf(w.pid)?.termRepeat !== KEEPS_DRAINING).map((w) => w.pid)
 }
 
 /** For doctor: running workers that drain and would stop at once on the master's repeated TERM. */
 export function drainCutHazard(target: Target, settings: GunicornSettings): Hazard | null {
   const drains = drainsOnTerm(settings)
   if (drains === null) return null
-  const unmarked = workers(target).filter((w) => loadedRecordOf(w.pid)?.termRepeat !== KEEPS_DRAINING).map((w) => w.pid)
-  const why = cutDrains(drains, unmarked)
+  const why = cutDrains(drains, unmarked(workers(target)))
   if (why === null) return null
   return {
     id: 'drain-stops-on-repeated-term',
