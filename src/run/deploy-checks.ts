@@ -29,7 +29,7 @@ export function rollbackTarget(layout: ReleaseLayout, history: readonly ReleaseH
 
 /** preload_app or a chdir that does not follow `current`: every worker would load old code. Refuse up front. */
 export function refuseOldCodeHazards(resolved: Resolved, layout: ReleaseLayout, name: string): void {
-  const hazards = (resolved.adapter.hazards?.(resolved.target, { releaseRoot: layout.root }) ?? []).filter(
+  const hazards = (resolved.adapter.hazards?.(resolved.target, { releaseRoot: layout.root, forRun: true }) ?? []).filter(
     (h) => h.severity === 'error' && (h.id === 'preload-app' || h.id === 'stale-cwd'),
   )
   if (hazards.length === 0) return

@@ -38,7 +38,7 @@ export const restartSteps: GroupRunSteps<Hazard[]> = {
 function warnHazards({ resolved, out }: LockedRun): Hazard[] {
   let hazards: Hazard[] = []
   try {
-    hazards = resolved.adapter.hazards?.(resolved.target) ?? []
+    hazards = resolved.adapter.hazards?.(resolved.target, { forRun: true }) ?? []
   } catch (err) {
     out.logger.warn({ event: 'hazards-failed', error: (err as Error).message }, 'could not check for hazards')
   }

@@ -69,6 +69,8 @@ export interface AppSpec {
 export interface HazardContext {
   /** deploy/doctor --root: the directory holding releases/ and the current symlink */
   releaseRoot?: string | undefined
+  /** a run asks, before it acts: what the run decides and logs on its own (how it retires draining workers) is left out */
+  forRun?: boolean | undefined
 }
 
 /** Requests served per worker, where the server exposes them; where it does not, why. */

@@ -63,7 +63,8 @@ export function hazards(target: Target, ctx?: HazardContext): Hazard[] {
   const settings = settingsOf(target)
   out.push(...oldCodeHazards(target, settings, ctx))
   if (settings) out.push(...stackHazards(target, settings))
-  const cut = settings ? drainCutHazard(target, settings) : null
+  // a run decides this itself (run/replace-via.ts) and says so: doctor's alone
+  const cut = settings && !ctx?.forRun ? drainCutHazard(target, settings) : null
   if (cut) out.push(cut)
   const unchecked = settings ? uncheckedHazard(target, settings, ctx) : null
   if (unchecked) out.push(unchecked)
