@@ -13,8 +13,11 @@ export const DEFAULTS = {
   drainTimeoutMs: 60_000,
   /** how long we wait for the master to react to a signal sent to it (TTIN: a new child appears) */
   masterReactTimeoutMs: 15_000,
-  /** --min-ready: how long each new worker must stay up after its READY before the run may end (like Kubernetes' minReadySeconds) */
-  minReadyMs: 1_000,
+  /**
+   * --min-ready auto: the new worker up longest must stay up 1 s after its READY (the release seen
+   * to stay up), every other one 100 ms (one that dies at once after READY is still caught)
+   */
+  minReady: { releaseMs: 1_000, eachMs: 100 },
   /** how long the preflight may take to import the app and probe its status page */
   preflightTimeoutMs: 120_000,
   pollIntervalMs: 50,
@@ -24,6 +27,17 @@ export const DEFAULTS = {
   /** status --watch without a value: how often the screen is redrawn */
   statusWatchMs: 2_000,
 } as const
+
+/**
+ * How long the run's new workers must stay up after their READY before it may end (--min-ready).
+ * Every new worker is watched until the end, whatever these are.
+ */
+export interface MinReady {
+  /** the new worker up longest (the earliest READY still watched): the release seen to stay up */
+  releaseMs: number
+  /** every new worker, the last included */
+  eachMs: number
+}
 
 export const STRATEGIES = ['replace', 'surge'] as const
 export type Strategy = (typeof STRATEGIES)[number]

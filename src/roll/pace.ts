@@ -8,6 +8,7 @@
  * wait), and a faster pace there only cost CPU: rolling 16 Gunicorn workers that boot in 0.3 s
  * (2 CPUs) it took the tool's CPU from about 0.55 s to 0.75 s and gained no time.
  */
+import type { MinReady } from '../config.js'
 
 /**
  * The pause of a replace step's wait once its replacement is known and booting: what the next
@@ -19,11 +20,13 @@
 const BOOTING_MS = 250
 
 /**
- * That pause for a run: never shorter than its poll interval, and short enough that a replacement
- * dying within its --min-ready window is still seen within it (a quarter of the window).
+ * That pause for a run: never shorter than its poll interval, and short enough that a release
+ * dying within its --min-ready window is still seen within it (a quarter of the release's window).
+ * A replacement dying later is still seen before the run ends: the end's own wait looks every
+ * poll interval.
  */
-export function bootingPause(opts: { pollIntervalMs: number; minReadyMs: number }): number {
-  return Math.max(opts.pollIntervalMs, Math.min(BOOTING_MS, Math.floor(opts.minReadyMs / 4)))
+export function bootingPause(opts: { pollIntervalMs: number; minReady: MinReady }): number {
+  return Math.max(opts.pollIntervalMs, Math.min(BOOTING_MS, Math.floor(opts.minReady.releaseMs / 4)))
 }
 
 /** The first pause of a fast wait. */

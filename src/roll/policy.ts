@@ -3,15 +3,16 @@
  * whether a datagram comes from a replacement we may claim, and what its readiness says. No I/O:
  * what the process table shows is passed in, as is the release check.
  */
+import type { MinReady } from '../config.js'
 import { isReady, type BareStatus, type Readiness } from '../readiness/protocol.js'
 import type { ExitEvidence } from '../servers/shared/master-log.js'
 import { awaitingReady, isClaimed, isOldWorker, running, spawnOf, unsettled, unstarted, type RollRecords, type StepRecord } from './records.js'
 import type { AbortReason } from './types.js'
 
-/** --wait-min-ready: the clock and the window that hold the next step back. */
+/** --wait-min-ready: the clock and the windows that hold the next step back. */
 export interface SettleGate {
   now: number
-  minReadyMs: number
+  minReady: MinReady
 }
 
 /**
@@ -22,7 +23,7 @@ export interface SettleGate {
 export function nextStep(r: RollRecords, batch: number, gate?: SettleGate): StepRecord | null {
   if (r.aborted !== null) return null
   if (running(r.steps).length >= batch) return null
-  if (gate && unsettled(r, gate.now, gate.minReadyMs).length > 0) return null
+  if (gate && unsettled(r, gate.now, gate.minReady).length > 0) return null
   return unstarted(r.steps)[0] ?? null
 }
 

@@ -3,6 +3,7 @@
  * no processes. A run's records are all it knows: the workers at its start, its steps, and the new
  * workers it has seen booting before any step claimed them.
  */
+import type { MinReady } from '../config.js'
 import type { Aborted } from './types.js'
 
 export type StepState = 'pending' | 'signaled' | 'exited' | 'awaiting-ready' | 'ready' | 'failed' | 'skipped'
@@ -183,9 +184,18 @@ export function newestBooting(r: RollRecords): number | null {
 /** Steps whose replacement was accepted (READY) and is watched: not recycled by the server since. */
 export const accepted = (r: RollRecords) => r.steps.filter((s) => s.state === 'ready' && s.newPid !== null && s.recycledAt === null)
 
-/** Accepted replacements not yet up for `minReadyMs` after their READY at `now`: the run may not end before they are. */
-export const unsettled = (r: RollRecords, now: number, minReadyMs: number) =>
-  accepted(r).filter((s) => s.readyAt !== null && s.readyAt + minReadyMs > now)
+/**
+ * Accepted replacements that still owe time at `now` before the run may end: each its `eachMs`
+ * after its READY, and the one up longest (the earliest READY still watched) the `releaseMs` the
+ * release must be seen to stay up. Each comes with the moment it will have been up long enough.
+ */
+export function unsettled(r: RollRecords, now: number, w: MinReady): Array<{ step: StepRecord; at: number }> {
+  const up = accepted(r).filter((s) => s.readyAt !== null)
+  const longest = up.reduce<StepRecord | null>((a, s) => (a === null || (s.readyAt as number) < (a.readyAt as number) ? s : a), null)
+  return up
+    .map((s) => ({ step: s, at: (s.readyAt as number) + (s === longest ? Math.max(w.releaseMs, w.eachMs) : w.eachMs) }))
+    .filter((u) => u.at > now)
+}
 
 /**
  * Whether a worker's exit is judged by the watch rather than owed a respawn: an accepted

@@ -7,9 +7,10 @@
  *   surge:   ask the master for one more worker -> await its READY -> ask the master for one fewer
  *            (it stops its oldest worker) -> await that exit
  *
- * Every accepted replacement stays watched until the run ends, and the run ends only once the last
- * one has been up for --min-ready after its READY (the next step does not wait for that window
- * unless --wait-min-ready). The first failure ends the walk: no further worker is signalled, the
+ * Every accepted replacement stays watched until the run ends, and the run ends only once each has
+ * been up for its --min-ready window after its READY: by default the one up longest 1 s (the
+ * release seen to stay up), the others, the last included, 100 ms. The next step does not wait
+ * for a window unless --wait-min-ready. The first failure ends the walk: no further worker is signalled, the
  * steps already in flight are seen through (or fail on their own timeouts; a replacement that died
  * after READY, or an interruption, stops them at once), and the caller records error-resistance
  * mode. Which step may start, and when the walk is done, is the policy's (policy.ts); the steps'
@@ -125,18 +126,21 @@ class Roller implements RollRun {
 
   /** --wait-min-ready: the next step waits until every accepted replacement has been up for --min-ready. */
   private gate(): SettleGate | undefined {
-    return this.opts.waitMinReady ? { now: Date.now(), minReadyMs: this.opts.minReadyMs } : undefined
+    return this.opts.waitMinReady ? { now: Date.now(), minReady: this.opts.minReady } : undefined
   }
 
-  /** The run ends only once the last accepted replacement has been up for --min-ready; all of them are watched meanwhile. */
+  /**
+   * The run ends only once every accepted replacement has been up for its --min-ready window (the
+   * one up longest for the release's); all of them are watched meanwhile.
+   */
   private async settle(): Promise<void> {
-    const { minReadyMs, pollIntervalMs } = this.opts
-    const waiting = unsettled(this.records, Date.now(), minReadyMs)
+    const { minReady, pollIntervalMs } = this.opts
+    const waiting = unsettled(this.records, Date.now(), minReady)
     if (waiting.length === 0) return
-    const until = Math.max(...waiting.map((s) => (s.readyAt as number) + minReadyMs))
-    this.input.emit({ event: 'settling', pids: waiting.map((s) => s.newPid as number), ms: until - Date.now() })
+    const until = Math.max(...waiting.map((u) => u.at))
+    this.input.emit({ event: 'settling', pids: waiting.map((u) => u.step.newPid as number), ms: until - Date.now() })
     // watched each poll; the last pause ends when the last window does, not a poll later
-    while (unsettled(this.records, Date.now(), minReadyMs).length > 0) {
+    while (unsettled(this.records, Date.now(), minReady).length > 0) {
       watchRound(this)
       await this.proc.sleep(Math.max(1, Math.min(pollIntervalMs, until - Date.now())))
     }

@@ -2,7 +2,7 @@
  * What a run is given and what it hands back. Data only: the step machine (roller.ts) re-exports
  * these for its callers.
  */
-import type { Strategy } from '../config.js'
+import type { MinReady, Strategy } from '../config.js'
 import type { bootTick } from '../proc/boot-clock.js'
 import type * as procfs from '../proc/procfs.js'
 import type { ProcInfo } from '../proc/procfs.js'
@@ -33,9 +33,9 @@ export interface RollOptions {
   checkRelease?: ((r: Readiness) => string | null) | undefined
   /** extra workers left by an earlier failed surge, retired (TTOU) once this run has succeeded */
   surplusToRetire: number
-  /** --min-ready: how long each accepted replacement must stay up after its READY before the run may end */
-  minReadyMs: number
-  /** --wait-min-ready: start a step only once every accepted replacement has been up for minReadyMs */
+  /** --min-ready: how long the accepted replacements must stay up after their READY before the run may end */
+  minReady: MinReady
+  /** --wait-min-ready: start a step only once every accepted replacement has been up for its minReady window */
   waitMinReady: boolean
   /** --recycle: a replacement that reports PRELOAD=1 (the master's code) is accepted, with no release claimed for it */
   recycle?: boolean | undefined

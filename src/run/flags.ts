@@ -3,7 +3,7 @@
  * flag is checked before anything is looked up or touched.
  */
 import type { Command } from 'commander'
-import { DEFAULTS, STRATEGIES, parseChoice, parseDuration, parsePositiveInt, parseSize, type NotifyAddress, type Strategy } from '../config.js'
+import { DEFAULTS, STRATEGIES, parseChoice, parseDuration, parsePositiveInt, parseSize, type MinReady, type NotifyAddress, type Strategy } from '../config.js'
 import { UsageError } from '../errors.js'
 import type { PreflightOptions } from '../preflight/plan.js'
 import type { SelectionCriteria } from '../roll/plan.js'
@@ -49,8 +49,12 @@ export function addRollOptions(cmd: Command): Command {
     .option('--notify <host:port>', `where to listen for readiness datagrams (env ROLLING_RESTART_NOTIFY; default ${DEFAULTS.notify})`)
     .option('--secret-file <file>', 'require datagrams signed with the key in this file (env ROLLING_RESTART_SECRET_FILE)')
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
-    .option('--min-ready <duration>', 'how long each new worker must stay up after its READY before the run may end (0: no window; every new worker is still watched until the end)', `${DEFAULTS.minReadyMs / 1000}s`)
-    .option('--wait-min-ready', 'start the next step only once the previous new worker has been up for --min-ready (slower; one worker fewer touched when a release dies after READY)')
+    .option(
+      '--min-ready <duration|auto>',
+      `how long new workers must stay up after their READY before the run may end. auto: the one up longest ${DEFAULTS.minReady.releaseMs / 1000}s (the release seen to stay up), every other ${DEFAULTS.minReady.eachMs} ms; a duration: every new worker, the last included (0: no window). Every new worker is watched until the end`,
+      'auto',
+    )
+    .option('--wait-min-ready', 'start the next step only once the previous new workers have been up for their --min-ready window (slower; one worker fewer touched when a release dies after READY)')
     .option('--expect-release <id>', "fail a step whose new worker reports another RELEASE")
     .option('--force', 'run even though the group is in error-resistance mode')
     .option('--dry-run', 'print the plan (target, workers in the order they would be signalled, strategy, batch, preflight) and touch nothing')
@@ -89,8 +93,8 @@ export interface RestartPlan {
   acceptBareOk: boolean
   /** --dry-run: print the plan, touch nothing */
   dryRun: boolean
-  /** --min-ready, ms (0: none) */
-  minReadyMs: number
+  /** --min-ready: auto (the default), or one window for every new worker (0: none) */
+  minReady: MinReady
   waitMinReady: boolean
   /** --recycle (restart only): workers of a preloading master are recycled, their code unchanged */
   recycle: boolean
@@ -123,7 +127,7 @@ export function parseRestartFlags(f: RestartFlags): RestartPlan {
     secret: loadSecret(f.secretFile),
     acceptBareOk: f.acceptBareOk ?? false,
     dryRun: f.dryRun ?? false,
-    minReadyMs: f.minReady !== undefined ? parseWindow('--min-ready', f.minReady) : DEFAULTS.minReadyMs,
+    minReady: parseMinReady(f.minReady ?? 'auto'),
     waitMinReady: f.waitMinReady ?? false,
     recycle: f.recycle ?? false,
     preflight:
@@ -154,6 +158,16 @@ export function addHaproxyOptions(cmd: Command): Command {
     .option('--haproxy-socket <path>', 'an HAProxy stats socket at level admin: set each --haproxy-server to drain before the first step, back to ready after a good roll')
     .option('--haproxy-server <backend/server>', 'this host in HAProxy, as haproxy.cfg names it (repeatable)', collect)
     .option('--haproxy-drain-timeout <duration>', "how long a drained server's sessions may take to reach zero before the roll goes ahead", `${HAPROXY_DEFAULTS.drainTimeoutMs / 1000}s`)
+}
+
+/** --min-ready: `auto`, or a duration held by every new worker. */
+function parseMinReady(value: string): MinReady {
+  if (/^\s*auto\s*$/i.test(value)) return { ...DEFAULTS.minReady }
+  if (!/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/i.test(value)) {
+    throw new UsageError(`--min-ready ${JSON.stringify(value)} is neither auto nor a duration: use auto (the default), a duration such as 1s or 500ms, or 0 for no window`)
+  }
+  const ms = parseWindow('--min-ready', value)
+  return { releaseMs: ms, eachMs: ms }
 }
 
 /** A duration that may be zero (`0`, `0s`): no window. */

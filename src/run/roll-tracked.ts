@@ -73,7 +73,7 @@ export async function rollTracked(run: RollScope, r: TrackedRoll): Promise<RollO
       acceptBareOk: plan.acceptBareOk,
       checkRelease: r.checkRelease,
       surplusToRetire: r.surplus,
-      minReadyMs: plan.minReadyMs,
+      minReady: plan.minReady,
       waitMinReady: plan.waitMinReady,
       recycle: plan.recycle,
     },

@@ -170,7 +170,10 @@ export async function runRoll(
     surplusToRetire?: number
     drainTimeoutMs?: number
     selected?: number
+    /** one window for every replacement, as `--min-ready DURATION` gives */
     minReadyMs?: number
+    /** the two windows, as `--min-ready auto` gives; over minReadyMs */
+    minReady?: { releaseMs: number; eachMs: number }
     waitMinReady?: boolean
   },
 ) {
@@ -197,7 +200,7 @@ export async function runRoll(
       pollIntervalMs: 2,
       acceptBareOk: false,
       surplusToRetire: opts.surplusToRetire ?? 0,
-      minReadyMs: opts.minReadyMs ?? 0,
+      minReady: opts.minReady ?? { releaseMs: opts.minReadyMs ?? 0, eachMs: opts.minReadyMs ?? 0 },
       waitMinReady: opts.waitMinReady ?? false,
     },
   })

@@ -36,3 +36,17 @@ for (let i = 1; i <= RUNS; i++) {
     t.comment(`run ${i}: ${report.aborted?.message.split(': the new')[0]}; ${stepsSignalled} steps signalled, ${report.untouched.length} untouched`)
   })
 }
+
+// The default --min-ready (auto) holds the new worker up longest to 1 s: on a one-worker group that
+// is the only new worker, so a release that dies 0.8 s after READY (past the 100 ms every other new
+// worker owes) still fails the run, and the old code is not reported as replaced.
+t.test('one worker, default --min-ready: a release that dies 0.8 s after READY is exit 4, not a clean roll', async (t) => {
+  const g = await gunicornGroup(t, { name: 'crash-after-ready-one', workers: 1, env: { CRASH_AFTER: '0.8' } })
+  const { run, report } = await rollRelease(g, 'crash_after_ready', 'bad')
+  t.equal(run.code, 4, 'exit 4', { stderr: run.stderr.slice(-2000) })
+  t.equal(report.aborted?.reason, 'died-after-ready')
+  t.match(report.aborted?.message, /sent READY and died (\d+ ms|[\d.]+ s) later/)
+  const settling = ofKind(events(run), 'settling')[0]
+  t.ok(settling && Number(settling.ms) > 500, `the run waited out the release window for its only new worker (${String(settling?.ms)} ms)`)
+  t.same(report.replaced, [])
+})

@@ -215,3 +215,30 @@ t.test('startsNext: the worker of the step that starts once this one ends, for t
   const stopped = records(['awaiting-ready', 'unstarted'], true)
   t.equal(startsNext(stopped, stopped.steps[0]!, false), null, 'after a failure no step starts')
 })
+
+t.test('--min-ready windows: what each accepted replacement still owes before the run may end', async (t) => {
+  const { unsettled } = await import('../../src/roll/records.js')
+  // three replacements that send READY at 1000, 3000 and 5000; at `now` those READY by then are accepted
+  const owed = (now: number, w: { releaseMs: number; eachMs: number }, recycled?: number) => {
+    const r = records(['awaiting-ready', 'awaiting-ready', 'awaiting-ready'])
+    r.steps.forEach((s, i) => {
+      s.newPid = 11 + i
+      if (1000 + 2000 * i > now) return
+      s.state = 'ready'
+      s.readyAt = 1000 + 2000 * i
+      if (s.newPid === recycled) s.recycledAt = s.readyAt + 500
+    })
+    return unsettled(r, now, w).map((u) => [u.step.newPid, u.at])
+  }
+  const auto = { releaseMs: 1000, eachMs: 100 }
+  t.same(owed(1500, auto), [[11, 2000]], 'auto, early: the one up longest owes the release window')
+  t.same(owed(3050, auto), [[12, 3100]], 'auto, second READY: the first has shown the release up 1 s; the second owes its 100 ms')
+  t.same(owed(5050, auto), [[13, 5100]], 'auto, at the end: the last owes its 100 ms')
+  t.same(owed(5100, auto), [], 'auto: then the run may end')
+  const each = { releaseMs: 1000, eachMs: 1000 }
+  t.same(owed(5050, each), [[13, 6000]], 'a duration: the last owes all of it')
+  t.same(owed(5050, { releaseMs: 0, eachMs: 0 }), [], '0: nothing owed')
+  // the one up longest left the watch (the server recycled it on purpose): the next one proves the release
+  t.same(owed(3500, auto, 11), [[12, 4000]], 'the earliest READY still watched owes the release window')
+  t.same(owed(1500, auto).map((u) => u[1]), [2000], 'a single replacement so far, as on a one-worker group: the full release window')
+})

@@ -3,10 +3,12 @@ import t from 'tap'
 import { parseRestartFlags } from '../../src/run/flags.js'
 
 t.test('--min-ready, --wait-min-ready, --recycle', async (t) => {
-  t.equal(parseRestartFlags({}).minReadyMs, 1000, 'default 1 s')
-  t.equal(parseRestartFlags({ minReady: '0' }).minReadyMs, 0, '0: no window')
-  t.equal(parseRestartFlags({ minReady: '250ms' }).minReadyMs, 250)
-  t.throws(() => parseRestartFlags({ minReady: 'soon' }), /--min-ready "soon" is not a duration/)
+  t.same(parseRestartFlags({}).minReady, { releaseMs: 1000, eachMs: 100 }, 'default auto: the release 1 s, every new worker 100 ms')
+  t.same(parseRestartFlags({ minReady: 'auto' }).minReady, { releaseMs: 1000, eachMs: 100 }, 'auto, said')
+  t.same(parseRestartFlags({ minReady: '0' }).minReady, { releaseMs: 0, eachMs: 0 }, '0: no window')
+  t.same(parseRestartFlags({ minReady: '250ms' }).minReady, { releaseMs: 250, eachMs: 250 }, 'a duration: every new worker, the last included')
+  t.same(parseRestartFlags({ minReady: '1s' }).minReady, { releaseMs: 1000, eachMs: 1000 })
+  t.throws(() => parseRestartFlags({ minReady: 'soon' }), /--min-ready "soon" is neither auto nor a duration: use auto \(the default\), a duration such as 1s or 500ms, or 0 for no window/)
   t.equal(parseRestartFlags({}).waitMinReady, false, 'by default steps overlap the previous window')
   t.equal(parseRestartFlags({ waitMinReady: true }).waitMinReady, true)
   t.equal(parseRestartFlags({ recycle: true }).recycle, true)

@@ -188,6 +188,29 @@ t.test('the last replacement is watched for --min-ready before the run ends', as
   t.equal(r2.outcome.ok, true, 'with --min-ready 0 the run ends at the last READY: the window is what catches the last one')
 })
 
+t.test('--min-ready auto: the release is held to the long window by the worker up longest, the last new worker to the short one', async (t) => {
+  const auto = { releaseMs: 200, eachMs: 20 }
+  // one worker: it is the one up longest, so a death within the long window still fails the run
+  const one = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 80 })
+  const a = await runRoll(t, one, { batch: 1, minReady: auto })
+  t.equal(a.outcome.aborted?.reason, 'died-after-ready', 'one worker that dies 80 ms after READY: exit 4, as with a 200 ms window for each')
+  // a release whose workers all die 80 ms after READY, on three workers that boot in 100 ms: the first dies while the second boots
+  const release = simulation({ workers: 3, bootMs: 100, diesAfterReadyMs: () => 80 })
+  const b = await runRoll(t, release, { batch: 1, minReady: auto })
+  t.equal(b.outcome.aborted?.reason, 'died-after-ready')
+  t.equal(b.outcome.aborted?.newPid, b.outcome.steps[0]?.newPid, 'the first new worker is named')
+  t.ok(release.signalled.length <= 2, 'no worker signalled after the death')
+  // only the last new worker dies, 80 ms after its READY, while the first has been up for the long window: auto ends before
+  const last = simulation({ workers: 3, bootMs: 100, diesAfterReadyMs: (n) => (n === 3 ? 80 : null) })
+  const c = await runRoll(t, last, { batch: 1, minReady: auto })
+  t.equal(c.outcome.ok, true, 'auto: the run ended 20 ms after the last READY')
+  t.ok(c.events.some((e) => e.event === 'settling' && e.pids.length === 1 && e.pids[0] === c.outcome.steps[2]?.newPid), 'it waited for the last one only')
+  // the same with one window for each (--min-ready 200ms): the last one must stay up all of it, so its death fails the run
+  const each = simulation({ workers: 3, bootMs: 100, diesAfterReadyMs: (n) => (n === 3 ? 80 : null) })
+  const d = await runRoll(t, each, { batch: 1, minReady: { releaseMs: 200, eachMs: 200 } })
+  t.equal(d.outcome.aborted?.reason, 'died-after-ready', 'a duration holds the last new worker to all of it')
+})
+
 t.test('a replacement that sent READY and died before the next round looked (a busy machine): died after READY, not "exited before it reported"', async (t) => {
   const sim = simulation({ workers: 2, bootMs: 10, diesAfterReadyMs: () => 0, evidence: { kind: 'crashed', detail: 'terminated by signal 9' } })
   const { outcome } = await runRoll(t, sim, { batch: 1, minReadyMs: 150 })
