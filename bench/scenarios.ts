@@ -6,8 +6,10 @@
  *   term-all  kill -TERM <every worker>: the master respawns them all
  *   loop      the hand-made loop people write: `for w in workers; do kill $w; nc -ul 4012 -W1; done`
  *             (TERM one worker, wait for any datagram on the port, next)
- *   replace   rolling-restart --strategy replace (the default --min-ready window; steps overlap it).
- *             The release is unchanged, so the running workers vouch for it and no preflight runs
+ *   replace   rolling-restart --strategy replace (the default --min-ready auto: the new worker up
+ *             longest 1 s; steps overlap the window). The release is
+ *             unchanged, so the running workers vouch for it and no preflight runs
+ *   replace-each       the same with --min-ready 1s: every new worker, the last included, 1 s
  *   replace-preflight  the same with --preflight-always: what a changed release costs (the
  *             preflight loads it once before the first signal)
  *   replace-wait       the same with --wait-min-ready (each step waits out the previous window)
@@ -22,7 +24,7 @@ import type { Server } from '../src/demo/server.js'
 import { childrenOf, isAlive, signal, sleep } from '../src/proc/procfs.js'
 import { readToolLog } from './tool-log.js'
 
-export const SCENARIOS = ['hup', 'term-all', 'loop', 'replace', 'replace-preflight', 'replace-wait', 'replace-no-window', 'surge'] as const
+export const SCENARIOS = ['hup', 'term-all', 'loop', 'replace', 'replace-each', 'replace-preflight', 'replace-wait', 'replace-no-window', 'surge'] as const
 export type ScenarioKind = (typeof SCENARIOS)[number]
 
 export const LABELS: Record<ScenarioKind, string> = {
@@ -30,6 +32,7 @@ export const LABELS: Record<ScenarioKind, string> = {
   'term-all': 'TERM every worker',
   loop: 'hand-made loop',
   replace: 'rolling-restart replace',
+  'replace-each': 'replace --min-ready 1s',
   'replace-preflight': 'replace --preflight-always',
   'replace-wait': 'replace --wait-min-ready',
   'replace-no-window': 'replace --min-ready 0',
@@ -39,6 +42,7 @@ export const LABELS: Record<ScenarioKind, string> = {
 /** The tool's own flags in each of its scenarios. */
 const TOOL_ARGS: Partial<Record<ScenarioKind, string[]>> = {
   replace: ['--strategy', 'replace'],
+  'replace-each': ['--strategy', 'replace', '--min-ready', '1s'],
   'replace-preflight': ['--strategy', 'replace', '--preflight-always'],
   'replace-wait': ['--strategy', 'replace', '--wait-min-ready'],
   'replace-no-window': ['--strategy', 'replace', '--min-ready', '0'],
@@ -126,6 +130,7 @@ export async function trigger(kind: ScenarioKind, input: TriggerInput): Promise<
     case 'loop':
       return handMadeLoop(input)
     case 'replace':
+    case 'replace-each':
     case 'replace-preflight':
     case 'replace-wait':
     case 'replace-no-window':

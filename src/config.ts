@@ -15,9 +15,9 @@ export const DEFAULTS = {
   masterReactTimeoutMs: 15_000,
   /**
    * --min-ready auto: the new worker up longest must stay up 1 s after its READY (the release seen
-   * to stay up), every other one 100 ms (one that dies at once after READY is still caught)
+   * to stay up); the others owe no time of their own, and all are watched until the run ends
    */
-  minReady: { releaseMs: 1_000, eachMs: 100 },
+  minReady: { releaseMs: 1_000, eachMs: 0 },
   /** how long the preflight may take to import the app and probe its status page */
   preflightTimeoutMs: 120_000,
   pollIntervalMs: 50,

@@ -2,6 +2,7 @@
  * The UDP side of readiness: bind the notify address, parse every datagram as it arrives and keep
  * the good ones in an inbox until the roller claims them. Parsing rejects are reported at once.
  */
+import { isIP } from 'node:net'
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised'
 import { RefusedError, TargetError } from '../errors.js'
 import type { NotifyAddress } from '../config.js'
@@ -40,7 +41,11 @@ export class ReadinessListener {
     onReject: (r: Rejection) => void,
   ): Promise<ReadinessListener> {
     let self: ReadinessListener | undefined
-    const sock = DgramAsPromised.createSocket({ type: address.family }, (msg, rinfo) => {
+    // An IP literal needs no lookup: without one of its own, dgram loads the resolver (c-ares,
+    // which reads resolv.conf) on the way to the first signal.
+    const literal = isIP(address.host)
+    const lookup = literal ? (host: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, host, literal) : undefined
+    const sock = DgramAsPromised.createSocket({ type: address.family, ...(lookup ? { lookup } : {}) }, (msg, rinfo) => {
       const from = `${rinfo.address}:${rinfo.port}`
       const at = Date.now()
       const parsed = parseDatagram(msg, parseOpts)

@@ -51,7 +51,7 @@ export function addRollOptions(cmd: Command): Command {
     .option('--accept-bare-ok', 'accept a bare "200 OK" datagram from older hand-made hooks (batch 1 only)')
     .option(
       '--min-ready <duration|auto>',
-      `how long new workers must stay up after their READY before the run may end. auto: the one up longest ${DEFAULTS.minReady.releaseMs / 1000}s (the release seen to stay up), every other ${DEFAULTS.minReady.eachMs} ms; a duration: every new worker, the last included (0: no window). Every new worker is watched until the end`,
+      `how long new workers must stay up after their READY before the run may end. auto: the one up longest ${DEFAULTS.minReady.releaseMs / 1000}s (the release seen to stay up); a duration: every new worker, the last included (0: no window). Every new worker is watched until the end`,
       'auto',
     )
     .option('--wait-min-ready', 'start the next step only once the previous new workers have been up for their --min-ready window (slower; one worker fewer touched when a release dies after READY)')

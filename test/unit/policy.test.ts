@@ -230,11 +230,12 @@ t.test('--min-ready windows: what each accepted replacement still owes before th
     })
     return unsettled(r, now, w).map((u) => [u.step.newPid, u.at])
   }
-  const auto = { releaseMs: 1000, eachMs: 100 }
+  const auto = { releaseMs: 1000, eachMs: 0 }
   t.same(owed(1500, auto), [[11, 2000]], 'auto, early: the one up longest owes the release window')
-  t.same(owed(3050, auto), [[12, 3100]], 'auto, second READY: the first has shown the release up 1 s; the second owes its 100 ms')
-  t.same(owed(5050, auto), [[13, 5100]], 'auto, at the end: the last owes its 100 ms')
-  t.same(owed(5100, auto), [], 'auto: then the run may end')
+  t.same(owed(3050, auto), [], 'auto, second READY: the first has shown the release up 1 s; the others owe nothing of their own')
+  t.same(owed(5000, auto), [], 'auto, at the last READY: the run may end')
+  const short = { releaseMs: 1000, eachMs: 100 }
+  t.same(owed(5050, short), [[13, 5100]], 'a short window for the others: the last owes it')
   const each = { releaseMs: 1000, eachMs: 1000 }
   t.same(owed(5050, each), [[13, 6000]], 'a duration: the last owes all of it')
   t.same(owed(5050, { releaseMs: 0, eachMs: 0 }), [], '0: nothing owed')

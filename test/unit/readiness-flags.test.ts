@@ -3,8 +3,8 @@ import t from 'tap'
 import { parseRestartFlags } from '../../src/run/flags.js'
 
 t.test('--min-ready, --wait-min-ready, --recycle', async (t) => {
-  t.same(parseRestartFlags({}).minReady, { releaseMs: 1000, eachMs: 100 }, 'default auto: the release 1 s, every new worker 100 ms')
-  t.same(parseRestartFlags({ minReady: 'auto' }).minReady, { releaseMs: 1000, eachMs: 100 }, 'auto, said')
+  t.same(parseRestartFlags({}).minReady, { releaseMs: 1000, eachMs: 0 }, 'default auto: the new worker up longest 1 s, the others nothing of their own')
+  t.same(parseRestartFlags({ minReady: 'auto' }).minReady, { releaseMs: 1000, eachMs: 0 }, 'auto, said')
   t.same(parseRestartFlags({ minReady: '0' }).minReady, { releaseMs: 0, eachMs: 0 }, '0: no window')
   t.same(parseRestartFlags({ minReady: '250ms' }).minReady, { releaseMs: 250, eachMs: 250 }, 'a duration: every new worker, the last included')
   t.same(parseRestartFlags({ minReady: '1s' }).minReady, { releaseMs: 1000, eachMs: 1000 })

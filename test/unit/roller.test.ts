@@ -189,7 +189,8 @@ t.test('the last replacement is watched for --min-ready before the run ends', as
 })
 
 t.test('--min-ready auto: the release is held to the long window by the worker up longest, the last new worker to the short one', async (t) => {
-  const auto = { releaseMs: 200, eachMs: 20 }
+  // auto's shape, its window shortened: the one up longest owes 200 ms, the others nothing of their own
+  const auto = { releaseMs: 200, eachMs: 0 }
   // one worker: it is the one up longest, so a death within the long window still fails the run
   const one = simulation({ workers: 1, bootMs: 10, diesAfterReadyMs: () => 80 })
   const a = await runRoll(t, one, { batch: 1, minReady: auto })
@@ -203,8 +204,13 @@ t.test('--min-ready auto: the release is held to the long window by the worker u
   // only the last new worker dies, 80 ms after its READY, while the first has been up for the long window: auto ends before
   const last = simulation({ workers: 3, bootMs: 100, diesAfterReadyMs: (n) => (n === 3 ? 80 : null) })
   const c = await runRoll(t, last, { batch: 1, minReady: auto })
-  t.equal(c.outcome.ok, true, 'auto: the run ended 20 ms after the last READY')
-  t.ok(c.events.some((e) => e.event === 'settling' && e.pids.length === 1 && e.pids[0] === c.outcome.steps[2]?.newPid), 'it waited for the last one only')
+  t.equal(c.outcome.ok, true, 'auto: the run ended at the last READY')
+  t.notOk(c.events.some((e) => e.event === 'settling'), 'nothing left to wait for: the first had been up 200 ms')
+  // a short window for the others (the shape allows it): the last one owes it, and is waited for alone
+  const short = simulation({ workers: 3, bootMs: 100 })
+  const e = await runRoll(t, short, { batch: 1, minReady: { releaseMs: 200, eachMs: 20 } })
+  t.equal(e.outcome.ok, true)
+  t.ok(e.events.some((ev) => ev.event === 'settling' && ev.pids.length === 1 && ev.pids[0] === e.outcome.steps[2]?.newPid), 'it waited for the last one only')
   // the same with one window for each (--min-ready 200ms): the last one must stay up all of it, so its death fails the run
   const each = simulation({ workers: 3, bootMs: 100, diesAfterReadyMs: (n) => (n === 3 ? 80 : null) })
   const d = await runRoll(t, each, { batch: 1, minReady: { releaseMs: 200, eachMs: 200 } })
