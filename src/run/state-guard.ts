@@ -43,6 +43,8 @@ export function checkRecordable(dir: string, resolved: Resolved): void {
 export class RollRecorder {
   private readonly stop = new AbortController()
   private fault: StateDirError | null = null
+  /** the state as the last progress write left it: the next one starts from it, not from a read of the file */
+  private written: GroupState | undefined
   /** the roll's abort signal: Ctrl-C / SIGTERM, or a refused write */
   readonly signal: AbortSignal
 
@@ -56,7 +58,7 @@ export class RollRecorder {
   record(fn: (s: GroupState) => void): boolean {
     if (this.fault) return false
     try {
-      updateState(this.run.dir, groupKey(this.run.resolved), fn, false)
+      this.written = updateState(this.run.dir, groupKey(this.run.resolved), fn, false, this.written)
       return true
     } catch (err) {
       const fault = stateDirFault(this.run.dir, err)

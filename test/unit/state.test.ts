@@ -87,3 +87,21 @@ t.test('the probe before a run writes the record beside its file and removes it:
   t.equal(readFileSync(statePath(dir, key), 'utf8'), before, 'the state file is untouched')
   t.same(readdirSync(dir), [`${key}.json`], 'and nothing else is left')
 })
+
+t.test("a roll's progress: written on one line from the state this process wrote last; the record a run leaves is indented", async (t) => {
+  const dir = t.testdir({})
+  const key = stateKey('gunicorn', 'app')
+  const init = { key, group: 'app', server: 'gunicorn', masterPid: 123 }
+  const first = updateState(dir, init, (s) => (s.surplus = 1), false)
+  const text = readFileSync(statePath(dir, key), 'utf8')
+  t.equal(text.trim().split('\n').length, 1, 'progress: one line')
+  t.equal(JSON.parse(text).surplus, 1)
+  // with the lock held nobody else writes the file; the next progress write starts from what this one wrote
+  const second = updateState(dir, init, (s) => (s.surplus = 2), false, first)
+  t.equal(second, first, 'the same state, not a fresh read of the file')
+  t.equal(readState(dir, key)?.surplus, 2)
+  updateState(dir, init, (s) => (s.surplus = 3))
+  const final = readFileSync(statePath(dir, key), 'utf8')
+  t.ok(final.split('\n').length > 5, 'the durable record is indented, for a person reading it')
+  t.equal(JSON.parse(final).surplus, 3)
+})
