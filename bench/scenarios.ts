@@ -7,8 +7,8 @@
  *   loop      the hand-made loop people write: `for w in workers; do kill $w; nc -ul 4012 -W1; done`
  *             (TERM one worker, wait for any datagram on the port, next)
  *   replace   rolling-restart --strategy replace (the default --min-ready auto: the new worker up
- *             longest 1 s; steps overlap the window). The release is
- *             unchanged, so the running workers vouch for it and no preflight runs
+ *             longest 1 s; steps overlap the window). The release is unchanged, so the running
+ *             workers vouch for it and no preflight runs
  *   replace-each       the same with --min-ready 1s: every new worker, the last included, 1 s
  *   replace-preflight  the same with --preflight-always: what a changed release costs (the
  *             preflight loads it once before the first signal)

@@ -53,9 +53,12 @@ const DURATION_UNITS: Record<string, number> = {
   d: 86_400_000,
 }
 
+/** What parseDuration takes: a number, and a unit or none (seconds). */
+export const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i
+
 /** `90`, `90s`, `1.5s`, `500ms`, `2m`, `12h`, `1d` -> milliseconds. A bare number is seconds. */
 export function parseDuration(flag: string, value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value)
+  const m = DURATION.exec(value)
   if (!m) {
     throw new UsageError(
       `${flag} ${JSON.stringify(value)} is not a duration: use a number with a unit, such as 90s, 500ms, 5m or 12h`,

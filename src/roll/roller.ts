@@ -10,11 +10,12 @@
  * Every accepted replacement stays watched until the run ends, and the run ends only once each has
  * been up for its --min-ready window after its READY: by default (auto) the one up longest 1 s
  * (the release seen to stay up) and the others no time of their own; with a duration, every one
- * that long. The next step does not wait for a window unless --wait-min-ready. The first failure ends the walk: no further worker is signalled, the
- * steps already in flight are seen through (or fail on their own timeouts; a replacement that died
- * after READY, or an interruption, stops them at once), and the caller records error-resistance
- * mode. Which step may start, and when the walk is done, is the policy's (policy.ts); the steps'
- * I/O is in replace-step.ts, handover-step.ts and surge-step.ts.
+ * that long. The next step does not wait for a window unless --wait-min-ready. The first failure
+ * ends the walk: no further worker is signalled, the steps already in flight are seen through (or
+ * fail on their own timeouts; a replacement that died after READY, or an interruption, stops them
+ * at once), and the caller records error-resistance mode. Which step may start, and when the walk
+ * is done, is the policy's (policy.ts); the steps' I/O is in replace-step.ts, handover-step.ts and
+ * surge-step.ts.
  */
 import { bootTick } from '../proc/boot-clock.js'
 // a namespace import: a test's plain-data table may leave out the optional calls (childPids, procInfo)

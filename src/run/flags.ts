@@ -3,7 +3,7 @@
  * flag is checked before anything is looked up or touched.
  */
 import type { Command } from 'commander'
-import { DEFAULTS, STRATEGIES, parseChoice, parseDuration, parsePositiveInt, parseSize, type MinReady, type NotifyAddress, type Strategy } from '../config.js'
+import { DEFAULTS, DURATION, STRATEGIES, parseChoice, parseDuration, parsePositiveInt, parseSize, type MinReady, type NotifyAddress, type Strategy } from '../config.js'
 import { UsageError } from '../errors.js'
 import type { PreflightOptions } from '../preflight/plan.js'
 import type { SelectionCriteria } from '../roll/plan.js'
@@ -163,7 +163,7 @@ export function addHaproxyOptions(cmd: Command): Command {
 /** --min-ready: `auto`, or a duration held by every new worker. */
 function parseMinReady(value: string): MinReady {
   if (/^\s*auto\s*$/i.test(value)) return { ...DEFAULTS.minReady }
-  if (!/^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$/i.test(value)) {
+  if (!DURATION.test(value)) {
     throw new UsageError(`--min-ready ${JSON.stringify(value)} is neither auto nor a duration: use auto (the default), a duration such as 1s or 500ms, or 0 for no window`)
   }
   const ms = parseWindow('--min-ready', value)
